@@ -1,0 +1,221 @@
+"""One interface for every force source: real belts, the simulated belt,
+the Tindeq Progressor, replay of a recording.
+
+No bleak here: the UI, the recorder and the tests depend on this module only,
+and concrete sources are picked by data in ``registry`` and imported lazily.
+Events are plain dataclasses delivered to subscribed callables on the asyncio
+loop's thread, so a Qt layer can forward them without this layer knowing Qt.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+from sensorapp.acquisition.blocks import SampleBlock, StreamStats
+
+log = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------ errors
+
+
+class DeviceError(Exception):
+    """Any failure talking to a force source; the message is shown to users as is."""
+
+
+class BluetoothUnavailableError(DeviceError):
+    """No Bluetooth adapter, or it is off."""
+
+
+class DeviceNotFoundError(DeviceError):
+    pass
+
+
+class ConnectError(DeviceError):
+    pass
+
+
+class CommandError(DeviceError):
+    """The device answered a command with an error status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CommandTimeoutError(DeviceError):
+    pass
+
+
+class IncompatibleDeviceError(DeviceError):
+    """The device speaks a protocol version this app does not."""
+
+
+class TareRejectedError(DeviceError):
+    """The tare window was not at rest."""
+
+
+# ------------------------------------------------------------------ descriptors
+
+
+@dataclass(frozen=True)
+class DeviceDescriptor:
+    """A device found by a scan (or a virtual one), enough to open a source."""
+
+    kind: str  # a key of registry.DEVICE_KINDS: "belt", "simulated", "progressor", "replay"
+    address: str
+    name: str
+    rssi: int | None = None
+    details: Any = field(default=None, compare=False, repr=False)  # e.g. bleak's BLEDevice
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "address": self.address, "rssi": self.rssi, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the app knows about a connected source."""
+
+    kind: str
+    name: str
+    address: str
+    serial: str = ""
+    model: str = ""
+    firmware: str = ""
+    capacity_n: float | None = None
+    rate_hz: float | None = None
+    calibration: str = ""  # human-readable provenance, e.g. "factory 2026-01-01"
+    supports_rate_choice: bool = True
+    supports_tare: bool = True
+
+
+class LinkState(enum.Enum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STREAMING = "streaming"
+    RECONNECTING = "reconnecting"
+
+
+# ------------------------------------------------------------------ events
+
+
+@dataclass(frozen=True)
+class SamplesReceived:
+    block: SampleBlock
+
+
+@dataclass(frozen=True)
+class LinkStateChanged:
+    state: LinkState
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LinkLost:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reconnecting:
+    attempt: int
+    next_delay_s: float
+
+
+@dataclass(frozen=True)
+class LinkRestored:
+    attempts: int
+    outage_s: float  # host time between loss and the stream resuming
+
+
+@dataclass(frozen=True)
+class BatteryChanged:
+    percent: int
+
+
+@dataclass(frozen=True)
+class SourceFailed:
+    """The source gave up (e.g. reconnect timed out); it is disconnected."""
+
+    message: str
+
+
+SourceEvent = SamplesReceived | LinkStateChanged | LinkLost | Reconnecting | LinkRestored | BatteryChanged | SourceFailed
+Listener = Callable[[SourceEvent], None]
+
+
+# ------------------------------------------------------------------ interface
+
+
+class ForceSource(abc.ABC):
+    """A device that streams calibrated force.
+
+    Life cycle: ``connect`` -> ``start_stream`` -> events ... -> ``stop_stream``
+    -> ``disconnect``. A source that loses its link reconnects by itself when it
+    can (``LinkLost``, ``Reconnecting``, ``LinkRestored``) and resumes the stream.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self.stats = StreamStats()
+        self._state = LinkState.DISCONNECTED
+
+    # -- events
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: SourceEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not stop the stream
+                log.exception("listener %r failed on %r", listener, type(event).__name__)
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    def _set_state(self, state: LinkState, detail: str = "") -> None:
+        if state != self._state:
+            self._state = state
+            self.emit(LinkStateChanged(state, detail))
+
+    # -- operations
+
+    @property
+    @abc.abstractmethod
+    def info(self) -> SourceInfo | None:
+        """Identity and settings once connected, else None."""
+
+    @abc.abstractmethod
+    async def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def start_stream(self, rate_hz: int | None = None) -> None: ...
+
+    @abc.abstractmethod
+    async def stop_stream(self) -> None: ...
+
+    @abc.abstractmethod
+    async def tare(self) -> float:
+        """Zero the force at rest; returns the rest level removed, in newtons."""
+
+    async def read_battery(self) -> int | None:
+        """Battery percent, or None when the device does not report it."""
+        return None
