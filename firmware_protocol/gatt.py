@@ -45,3 +45,28 @@ ATT_NOTIFICATION_OVERHEAD = 3  # opcode + handle
 def advertised_name(serial: int) -> str:
     """The advertised local name for a belt serial number."""
     return f"{ADVERTISED_NAME_PREFIX}{serial & 0xFFFF:04X}"
+
+
+# The belt's GATT table: (service UUID, ((characteristic UUID, properties), ...)).
+# Transports that host a virtual belt (the simulator, the fake BlueZ) build from this.
+GATT_TABLE: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
+    (
+        BELT_SERVICE_UUID,
+        (
+            (FORCE_STREAM_CHAR_UUID, ("notify",)),
+            (CONTROL_POINT_CHAR_UUID, ("write", "indicate")),
+            (STATUS_CHAR_UUID, ("read", "notify")),
+        ),
+    ),
+    (
+        DEVICE_INFORMATION_SERVICE_UUID,
+        (
+            (MANUFACTURER_NAME_CHAR_UUID, ("read",)),
+            (MODEL_NUMBER_CHAR_UUID, ("read",)),
+            (SERIAL_NUMBER_CHAR_UUID, ("read",)),
+            (HARDWARE_REVISION_CHAR_UUID, ("read",)),
+            (FIRMWARE_REVISION_CHAR_UUID, ("read",)),
+        ),
+    ),
+    (BATTERY_SERVICE_UUID, ((BATTERY_LEVEL_CHAR_UUID, ("read", "notify")),)),
+)
