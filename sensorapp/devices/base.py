@@ -137,13 +137,22 @@ class BatteryChanged:
 
 
 @dataclass(frozen=True)
+class StreamEnded:
+    """A finite source (a replayed recording) has delivered everything."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class SourceFailed:
     """The source gave up (e.g. reconnect timed out); it is disconnected."""
 
     message: str
 
 
-SourceEvent = SamplesReceived | LinkStateChanged | LinkLost | Reconnecting | LinkRestored | BatteryChanged | SourceFailed
+SourceEvent = (
+    SamplesReceived | LinkStateChanged | LinkLost | Reconnecting | LinkRestored | BatteryChanged | StreamEnded | SourceFailed
+)
 Listener = Callable[[SourceEvent], None]
 
 

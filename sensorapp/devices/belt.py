@@ -268,3 +268,8 @@ class BeltSource(BleForceSource):
         self._closing = True
         await self.command(codec.simple_command(Opcode.SLEEP))
         await self.disconnect()
+
+
+def open_source(descriptor: Any, **options: Any) -> BeltSource:
+    """Registry entry point: a belt found by a scan (or given by address)."""
+    return BeltSource(descriptor.details or descriptor.address, name=descriptor.name or None, **options)

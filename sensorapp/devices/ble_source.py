@@ -207,7 +207,7 @@ class BleForceSource(ForceSource, abc.ABC):
             return
         if self._reconnect_task is not None:
             return  # dropped again while reconnecting: the running loop retries
-        log.warning("%s: link lost", self.name)
+        log.info("%s: link lost", self.name)
         self._on_link_lost()
         self.emit(LinkLost("the Bluetooth link dropped"))
         if not self.reconnect_enabled:

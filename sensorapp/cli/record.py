@@ -1,0 +1,246 @@
+"""`sensorapp record`: stream calibrated force to a CSV, headless.
+
+The CSV is written as samples arrive and fsynced at least twice a second, so
+a crash or a kill loses at most about half a second of samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from sensorapp.devices.base import (
+    BatteryChanged,
+    DeviceError,
+    ForceSource,
+    LinkLost,
+    LinkRestored,
+    Reconnecting,
+    SamplesReceived,
+    SourceEvent,
+    SourceFailed,
+    StreamEnded,
+)
+from sensorapp.storage.samples_csv import SamplesCsvWriter
+
+from .sources import add_source_arguments, source_from_args
+
+
+def register(sub: Any) -> None:
+    from . import positive_float
+
+    p = sub.add_parser(
+        "record",
+        help="record calibrated force to a CSV (time_s,force_n,side)",
+        description="Stream force from a belt, a Progressor, the simulated belt or a replay into a CSV.",
+    )
+    add_source_arguments(p, required=True)
+    p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds of device time (default: until Ctrl-C)")
+    p.add_argument("--rate", type=rate_hz, metavar="HZ", help="sample rate in Hz, 10..1000 (default: the belt's default, 100 Hz)")
+    p.add_argument("--side", choices=("left", "right"), help="label every sample with this side")
+    p.add_argument("--tare", action="store_true", help="zero the belt at rest before recording (1 s; keep the leg relaxed)")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write the samples")
+    p.add_argument("--quiet", action="store_true", help="no live display, only the summary")
+    p.set_defaults(func=run)
+
+
+def rate_hz(text: str) -> int:
+    from firmware_protocol.codec import MAX_RATE_HZ, MIN_RATE_HZ
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of Hz") from None
+    if not MIN_RATE_HZ <= value <= MAX_RATE_HZ:
+        raise argparse.ArgumentTypeError(f"{value} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz")
+    return value
+
+
+class LiveDisplay:
+    """One status line, redrawn in place on a terminal, every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.interval_s = 0.25 if self.tty else 5.0
+        self._last = 0.0
+        self._line_open = False
+
+    def status(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.quiet or (not force and now - self._last < self.interval_s):
+            return
+        self._last = now
+        if self.tty:
+            self.stream.write("\r" + text.ljust(100)[:100])
+            self._line_open = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        if self._line_open:
+            self.stream.write("\n")
+            self._line_open = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._line_open:
+            self.stream.write("\n")
+            self._line_open = False
+
+
+class Recording:
+    """Writes blocks until the device-time duration is reached."""
+
+    def __init__(self, writer: SamplesCsvWriter, source: ForceSource, duration_s: float | None, side: str, display: LiveDisplay) -> None:
+        self.writer = writer
+        self.source = source
+        self.duration_s = duration_s
+        self.side = side
+        self.display = display
+        self.done = asyncio.Event()
+        self.failure: str | None = None
+        self.battery: int | None = None
+        self.write_error: OSError | None = None
+
+    def on_event(self, event: SourceEvent) -> None:
+        if isinstance(event, SamplesReceived):
+            self._write(event.block.t_s, event.block.force_n)
+        elif isinstance(event, LinkLost):
+            self.display.message(f"link lost: {event.reason}; reconnecting...")
+        elif isinstance(event, Reconnecting):
+            self.display.status(f"reconnecting (attempt {event.attempt})...", force=True)
+        elif isinstance(event, LinkRestored):
+            self.display.message(
+                f"link restored after {event.outage_s:.1f} s ({event.attempts} attempt(s)); the missing stretch is recorded as a gap, not filled in"
+            )
+        elif isinstance(event, BatteryChanged):
+            self.battery = event.percent
+        elif isinstance(event, SourceFailed):
+            self.failure = event.message
+            self.done.set()
+        elif isinstance(event, StreamEnded):
+            self.display.message(event.reason)
+            self.done.set()
+
+    def _write(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
+        if self.done.is_set():
+            return
+        if self.duration_s is not None and t_s[-1] >= self.duration_s:
+            keep = t_s < self.duration_s
+            t_s, force_n = t_s[keep], force_n[keep]
+            self.done.set()
+        try:
+            self.writer.write(t_s, force_n, self.side)
+        except OSError as exc:
+            self.write_error = exc
+            self.failure = f"cannot write {self.writer.path}: {exc.strerror or exc}"
+            self.done.set()
+            return
+        st = self.source.stats
+        pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
+        battery = f"  battery {self.battery}%" if self.battery is not None else ""
+        self.display.status(
+            f"{st.last_t_s:8.2f} s  {st.last_force_n:8.1f} N  packets {st.packets}  lost {st.lost_packets} ({pct:.2f}%)"
+            f"  gaps {len(st.gaps)}  {st.rate_hz:.0f} Hz{battery}"
+        )
+
+
+async def _record(args: argparse.Namespace) -> int:
+    from . import fail
+
+    out = Path(args.out)
+    if out.parent and not out.parent.exists():
+        fail(f"the folder {out.parent} does not exist")
+    display = LiveDisplay(sys.stderr, args.quiet)
+    try:
+        source = await source_from_args(args)
+    except (DeviceError, ValueError) as exc:
+        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows
+            pass
+    try:
+        display.message(f"connecting to {getattr(source, 'name', 'the source')}...")
+        await source.connect()
+        info = source.info
+        if info is not None:
+            display.message(f"connected: {info.name} {info.model} {info.serial} firmware {info.firmware or '-'}; calibration {info.calibration}")
+        if args.tare:
+            removed = await source.tare()
+            display.message(f"tared: {removed:.2f} N removed")
+        try:
+            writer = SamplesCsvWriter(out).open()
+        except OSError as exc:
+            fail(str(exc))
+        rec = Recording(writer, source, args.duration, args.side or "", display)
+        source.subscribe(rec.on_event)
+        started = time.monotonic()
+        await source.start_stream(args.rate)
+        waiter = asyncio.ensure_future(rec.done.wait())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        stopper.cancel()
+        elapsed = time.monotonic() - started
+    except DeviceError as exc:
+        await _safe_disconnect(source)
+        _discard_if_empty(locals().get("writer"))
+        fail(str(exc))
+    try:
+        await asyncio.wait_for(source.disconnect(), 10.0)
+    except (DeviceError, asyncio.TimeoutError):
+        pass
+    try:
+        writer.close()
+    except OSError as exc:
+        fail(f"cannot finish {out}: {exc.strerror or exc}")
+    display.close()
+    st = source.stats
+    rows = writer.rows_written
+    lost_pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
+    span = st.last_t_s if math.isfinite(st.last_t_s) else 0.0
+    print(
+        f"recorded {rows} samples ({min(span, args.duration or span):.1f} s of device time in {elapsed:.1f} s) to {out}; "
+        f"packets {st.packets}, lost {st.lost_packets} ({lost_pct:.2f}%), gaps {len(st.gaps)} ({st.gap_time_s:.2f} s), "
+        f"malformed {st.malformed_packets}, reconnects {st.reconnects}",
+        file=sys.stderr,
+    )
+    if rec.failure:
+        fail(f"{rec.failure}; {rows} samples were saved to {out}")
+    return 0
+
+
+def _discard_if_empty(writer: SamplesCsvWriter | None) -> None:
+    """An output file that got no samples is noise: remove it."""
+    if writer is None:
+        return
+    writer.close()
+    if writer.rows_written == 0:
+        writer.path.unlink(missing_ok=True)
+
+
+async def _safe_disconnect(source: ForceSource) -> None:
+    try:
+        await asyncio.wait_for(source.disconnect(), 5.0)
+    except (DeviceError, asyncio.TimeoutError):
+        pass
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_record(args))

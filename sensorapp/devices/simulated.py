@@ -1,0 +1,80 @@
+"""The simulated belt: a virtual patient in a virtual belt, reached through
+the simulated bleak backend, so it runs the real belt's code path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from firmware_protocol import gatt
+from sensorapp.simulation.patient import PatientProfile, VirtualPatient
+from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
+from sensorapp.simulation.world import LinkDrop, SimClock, SimulatedDevice, SimulatedWorld, simulated_address
+
+from .base import DeviceDescriptor
+from .belt import BeltSource
+from .sim_backend import SimulatedBleakClient, SimulatedBleakScanner, install_world
+
+
+@dataclass(frozen=True)
+class SimulationOptions:
+    speed: float = 1.0
+    seed: int = 1
+    packet_loss: float = 0.0
+    link_drops: tuple[LinkDrop, ...] = ()
+    att_mtu: int = gatt.PREFERRED_ATT_MTU
+    boot_offset_us: int = 0
+    fail_connects: int = 0
+    patient: PatientProfile | None = None  # None: the default patient with this seed
+
+
+@dataclass
+class Simulation:
+    world: SimulatedWorld
+    patient: VirtualPatient
+    belt: VirtualBelt
+    device: SimulatedDevice
+    descriptor: DeviceDescriptor
+    options: SimulationOptions = field(default_factory=SimulationOptions)
+
+
+_current: Simulation | None = None
+
+
+def start_simulation(options: SimulationOptions = SimulationOptions()) -> DeviceDescriptor:
+    """Build a world with one simulated belt, install it, return its descriptor."""
+    global _current
+    profile = options.patient or PatientProfile(seed=options.seed)
+    patient = VirtualPatient(profile)
+    belt = VirtualBelt(
+        VirtualBeltConfig(
+            seed=options.seed,
+            packet_loss=options.packet_loss,
+            att_mtu=options.att_mtu,
+            boot_offset_us=options.boot_offset_us,
+        ),
+        force_fn=patient.force_at,
+    )
+    world = SimulatedWorld(SimClock(options.speed))
+    address = simulated_address(belt.config.serial)
+    device = world.add(SimulatedDevice(address, belt, link_drops=options.link_drops, fail_connects=options.fail_connects))
+    install_world(world)
+    descriptor = DeviceDescriptor("simulated", address, f"{belt.name} (simulated)", device.rssi(0))
+    _current = Simulation(world, patient, belt, device, descriptor, options)
+    return descriptor
+
+
+def current_simulation() -> Simulation | None:
+    return _current
+
+
+def open_source(descriptor: DeviceDescriptor, **options: Any) -> BeltSource:
+    """Registry entry point: the same BeltSource as hardware, on the simulated radio."""
+    return BeltSource(
+        descriptor.address,
+        name=descriptor.name,
+        client_backend=SimulatedBleakClient,
+        scanner_backend=SimulatedBleakScanner,
+        kind="simulated",
+        **options,
+    )
