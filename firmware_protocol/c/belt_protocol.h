@@ -489,21 +489,25 @@ static inline int belt_encode_command(const belt_command *cmd, uint8_t *out, siz
  * An unknown status is returned as is (treat it as a failure).
  */
 static inline int belt_decode_response(const uint8_t *buf, size_t len, belt_response *r) {
+    belt_response t;
     int rc = BELT_OK;
     if (len < BELT_RESPONSE_HEADER_LEN) return BELT_ERR_TOO_SHORT;
     if (buf[0] != BELT_RESPONSE_CODE) return BELT_ERR_BAD_RESPONSE_CODE;
     if (len > BELT_MAX_RESPONSE_LEN) return BELT_ERR_TOO_LONG;
-    r->opcode = buf[1];
-    r->status = buf[2];
-    r->payload = buf + BELT_RESPONSE_HEADER_LEN;
-    r->payload_len = len - BELT_RESPONSE_HEADER_LEN;
-    if (r->status != BELT_STATUS_SUCCESS) return BELT_OK;
-    switch (r->opcode) {
-    case BELT_OP_TARE: rc = belt_decode_tare_result(r->payload, r->payload_len, &r->tare); break;
-    case BELT_OP_GET_CALIBRATION: rc = belt_decode_calibration(r->payload, r->payload_len, &r->calibration); break;
-    case BELT_OP_GET_INFO: rc = belt_decode_info(r->payload, r->payload_len, &r->info); break;
-    default: break;
+    memset(&t, 0, sizeof t); /* typed fields not in this reply read as zero */
+    t.opcode = buf[1];
+    t.status = buf[2];
+    t.payload = buf + BELT_RESPONSE_HEADER_LEN;
+    t.payload_len = len - BELT_RESPONSE_HEADER_LEN;
+    if (t.status == BELT_STATUS_SUCCESS) {
+        switch (t.opcode) {
+        case BELT_OP_TARE: rc = belt_decode_tare_result(t.payload, t.payload_len, &t.tare); break;
+        case BELT_OP_GET_CALIBRATION: rc = belt_decode_calibration(t.payload, t.payload_len, &t.calibration); break;
+        case BELT_OP_GET_INFO: rc = belt_decode_info(t.payload, t.payload_len, &t.info); break;
+        default: break;
+        }
     }
+    if (rc == BELT_OK) *r = t;
     return rc;
 }
 
