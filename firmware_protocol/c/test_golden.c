@@ -355,7 +355,7 @@ int main(int argc, char **argv) {
     static char line[MAX_LINE];
     static vector v;
     static const char *const kinds[] = {"stream", "command", "response", "status", "malformed"};
-    int per_kind[5] = {0, 0, 0, 0, 0}, n_vectors = 0, lineno = 0, k;
+    int per_kind[5] = {0, 0, 0, 0, 0}, n_vectors = 0, n_failed = 0, lineno = 0, k;
     FILE *f;
     if (argc != 2) {
         fprintf(stderr, "usage: %s golden_vectors.txt\n", argv[0]);
@@ -386,10 +386,12 @@ int main(int argc, char **argv) {
         if (!v.kind || !v.name || !hex) {
             fprintf(stderr, "line %d: expected <kind> <name> <hex>\n", lineno);
             g_failures++;
+            n_failed++;
             continue;
         }
         if (!parse_hex(hex, &v)) {
             fail("bad hex %s%s", hex, "");
+            n_failed++;
             continue;
         }
         while ((tok = strtok(NULL, " ")) != NULL) {
@@ -410,15 +412,21 @@ int main(int argc, char **argv) {
         case 2: check_response(&v); break;
         case 3: check_status(&v); break;
         case 4: check_malformed(&v); break;
-        default: fail("unknown kind %s%s", v.kind, ""); continue;
+        default:
+            fail("unknown kind %s%s", v.kind, "");
+            n_failed++;
+            continue;
         }
         n_vectors++;
         per_kind[k]++;
-        if (g_failures != failures_before) fprintf(stderr, "  (line %d)\n", lineno);
+        if (g_failures != failures_before) {
+            n_failed++;
+            fprintf(stderr, "  (line %d)\n", lineno);
+        }
     }
     fclose(f);
-    printf("golden vectors: %d checked (stream %d, command %d, response %d, status %d, malformed %d), %d failure(s)\n",
-           n_vectors, per_kind[0], per_kind[1], per_kind[2], per_kind[3], per_kind[4], g_failures);
+    printf("golden vectors: %d checked (stream %d, command %d, response %d, status %d, malformed %d), %d failed\n",
+           n_vectors, per_kind[0], per_kind[1], per_kind[2], per_kind[3], per_kind[4], n_failed);
     if (n_vectors == 0) {
         fprintf(stderr, "no vectors read from %s\n", argv[1]);
         return 1;

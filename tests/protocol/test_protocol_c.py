@@ -40,7 +40,7 @@ def test_c_codec_passes_every_golden_vector(tmp_path: Path) -> None:
     res = subprocess.run([str(exe), str(GOLDEN_PATH)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"golden vectors: {len(VECTORS)} checked" in res.stdout
-    assert "0 failure(s)" in res.stdout
+    assert ", 0 failed" in res.stdout
 
 
 @needs_cc
@@ -55,4 +55,4 @@ def test_c_test_fails_on_a_wrong_vector(tmp_path: Path) -> None:
     res = subprocess.run([str(exe), str(bad)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 1
     assert "stream_start_mtu23" in res.stderr and "stream_period_0" in res.stderr
-    assert "2 failure(s)" in res.stdout
+    assert ", 2 failed" in res.stdout
