@@ -51,11 +51,17 @@ class BeltStreamDecoder:
         self._device_clock = DeviceClock()
         self._seq = SequenceTracker()
         self._origin_us: int | None = None
+        self._offset_us = 0  # added to the belt clock after a reboot sent it backwards
         self._next_us: int | None = None  # where the next packet's first sample should fall
         self._last_seq_t0: tuple[int, int] | None = None
         self._last_received: float | None = None
         self._link_was_lost = False
         self.last_error: str | None = None
+
+    @property
+    def origin_device_us(self) -> int | None:
+        """The belt clock (unwrapped, us) at the recording's time 0, once known."""
+        return self._origin_us
 
     def link_lost(self) -> None:
         """The link dropped: the next gap is a link-loss gap and seq restarts."""
@@ -87,7 +93,7 @@ class BeltStreamDecoder:
         host_elapsed_us = 0
         if self._last_received is not None and now - self._last_received > _HOST_HINT_AFTER_S:
             host_elapsed_us = int((now - self._last_received) * 1e6)
-        t0_abs = self._device_clock.unwrap(packet.t0_us, host_elapsed_us)
+        t0_abs = self._device_clock.unwrap(packet.t0_us, host_elapsed_us) + self._offset_us
         period = packet.period_us
         stream_start = bool(packet.flags & StreamFlags.STREAM_START)
         lost = self._seq.accept(packet.seq, stream_start=stream_start)
@@ -101,9 +107,7 @@ class BeltStreamDecoder:
             log.warning("belt clock went back by %d us; re-anchoring", -gap_us)
             assert self._next_us is not None
             shift = self._next_us + host_elapsed_us - t0_abs
-            self._origin_us -= shift
-            self._device_clock.reset()
-            self._device_clock.unwrap(packet.t0_us)
+            self._offset_us += shift
             t0_abs += shift
             gap_us = host_elapsed_us
 

@@ -95,7 +95,7 @@ class ReplaySource(ForceSource):
             while True:
                 started = time.monotonic()
                 edges = np.arange(t[0], t[-1] + BLOCK_S, BLOCK_S)
-                idx = np.searchsorted(t, edges, side="right")
+                idx = np.concatenate(([0], np.searchsorted(t, edges[1:], side="right")))
                 prev_end = None
                 for k in range(1, idx.size):
                     lo, hi = idx[k - 1], idx[k]

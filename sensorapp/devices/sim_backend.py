@@ -216,7 +216,10 @@ class SimulatedBleakClient(BaseBleakClient):
     def _deliver(self, notifications: list[tuple[str, bytes]]) -> None:
         if not self._connected:
             return
+        mute = self._device is not None and self._device.mute_replies
         for uuid, value in notifications:
+            if mute and uuid == gatt.CONTROL_POINT_CHAR_UUID:
+                continue
             cb = self._callbacks.get(uuid)
             if cb is not None:
                 cb(bytearray(value))

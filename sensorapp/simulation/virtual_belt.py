@@ -96,7 +96,7 @@ class VirtualBelt:
     _rng: np.random.Generator = field(init=False)
     _now_us: int = field(default=0, init=False)
     _streamed_us: int = field(default=0, init=False)
-    _last_battery_notified: int = field(default=-1, init=False)
+    _last_battery_notified: int = field(default=-1, init=False)  # set in __post_init__
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -112,6 +112,7 @@ class VirtualBelt:
             calibrated_at_unix=1_767_225_600,  # 2026-01-01, the factory date
             linearity_error_n=0.8,
         ).as_sent()
+        self._last_battery_notified = self.battery_level  # notify changes only
 
     # ------------------------------------------------------------ identity
 

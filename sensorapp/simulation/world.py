@@ -58,6 +58,7 @@ class SimulatedDevice:
     rssi_dbm: int = -58
     link_drops: tuple[LinkDrop, ...] = ()
     fail_connects: int = 0  # refuse this many connection attempts (connect-failure tests)
+    mute_replies: bool = False  # the belt never indicates replies (command-timeout tests)
     wake_after_sleep_s: float = 5.0
     _asleep_since_us: int | None = field(default=None, init=False)
 
