@@ -1,4 +1,4 @@
-"""Encode and decode the belt's wire messages (SPEC.md sections 3-7).
+"""Encode and decode the belt's wire messages (SPEC.md sections 4-6 and 8).
 
 Every decoder raises ``ProtocolError`` for malformed input and nothing else:
 no IndexError, struct.error, OverflowError or ValueError escapes. Encoders
@@ -305,7 +305,7 @@ MAX_RATE_HZ = 1000
 MIN_TARE_WINDOW_MS = 1000
 MAX_TARE_WINDOW_MS = 10_000
 
-# How long the app waits for a reply (SPEC.md section 5.3).
+# How long the app waits for a reply (SPEC.md section 5.1).
 RESPONSE_TIMEOUT_S = 2.0
 
 

@@ -56,3 +56,17 @@ def test_c_test_fails_on_a_wrong_vector(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "stream_start_mtu23" in res.stderr and "stream_period_0" in res.stderr
     assert ", 2 failed" in res.stdout
+
+
+@needs_cc
+def test_c_codec_is_clean_under_address_and_undefined_sanitizers(tmp_path: Path) -> None:
+    exe = tmp_path / "test_golden_san"
+    cmd = [CC, *STRICT, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-o", str(exe), str(C_DIR / "test_golden.c")]
+    build = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if build.returncode != 0:
+        pytest.skip(f"{Path(CC).name} cannot build with -fsanitize=address,undefined here: {build.stderr.strip().splitlines()[-1:]}")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
+    res = subprocess.run([str(exe), str(GOLDEN_PATH)], capture_output=True, text=True, timeout=60, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "runtime error" not in res.stderr and "AddressSanitizer" not in res.stderr
+    assert f"golden vectors: {len(VECTORS)} checked" in res.stdout
