@@ -1,0 +1,222 @@
+"""Glue between the device layer, the guided session and the screens.
+
+Device events arrive on the asyncio loop, which qasync runs in Qt's thread, so
+they are handled directly: samples go into the ring buffer (for the plot) and
+the guided session (for the detector). Screens pull from both on their display
+timers. Only low-rate changes (connection, battery, link state) are Qt signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from sensorapp.acquisition.ring_buffer import MirroredRing
+from sensorapp.devices.base import (
+    BatteryChanged,
+    DeviceDescriptor,
+    DeviceError,
+    ForceSource,
+    LinkLost,
+    LinkRestored,
+    LinkStateChanged,
+    Reconnecting,
+    SamplesReceived,
+    SourceEvent,
+    SourceFailed,
+    StreamEnded,
+)
+from sensorapp.session.guided import ExerciseProtocol, GuidedSession
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 30.0
+MAX_RATE_HZ = 1000
+
+
+class AppController(QObject):
+    connection_changed = Signal()  # connected, disconnected, or the source changed
+    link_state_changed = Signal(str)
+    battery_changed = Signal(int)
+    message = Signal(str)  # one-line status for the user
+    error = Signal(str)
+    session_started = Signal()
+    session_finished = Signal()
+
+    def __init__(self, settings: QSettings | None = None, *, simulation_speed: float = 1.0, simulation_seed: int = 1) -> None:
+        super().__init__()
+        self.settings = settings
+        self.simulation_speed = simulation_speed
+        self.simulation_seed = simulation_seed
+        self.source: ForceSource | None = None
+        self.descriptor: DeviceDescriptor | None = None
+        self.ring = MirroredRing(int(RING_SECONDS * MAX_RATE_HZ))
+        self.session: GuidedSession | None = None
+        self.protocol = ExerciseProtocol()
+        self.battery_pct: int | None = None
+        self.link_state = "disconnected"
+        self.last_force_n = float("nan")
+        self._unsubscribe: Callable[[], None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._finished_emitted = False
+
+    # ------------------------------------------------------------ async helpers
+
+    def run(self, coro: Awaitable[Any], what: str) -> asyncio.Task[Any]:
+        """Run a coroutine on the loop; report a DeviceError as one line."""
+
+        async def guarded() -> Any:
+            try:
+                return await coro
+            except DeviceError as exc:
+                self.error.emit(str(exc))
+            except Exception as exc:  # a bug: log it, tell the user what failed
+                log.exception("%s failed", what)
+                self.error.emit(f"{what} failed: {exc}")
+            return None
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------ devices
+
+    @property
+    def connected(self) -> bool:
+        return self.source is not None and self.link_state in ("connected", "streaming", "reconnecting")
+
+    def simulated_descriptor(self) -> DeviceDescriptor:
+        return DeviceDescriptor("simulated", "simulated", "Simulated belt (virtual patient)", None)
+
+    async def scan(self, timeout_s: float = 4.0) -> list[DeviceDescriptor]:
+        from sensorapp.devices.scan import scan
+
+        return await scan(timeout_s)
+
+    async def connect_to(self, descriptor: DeviceDescriptor, rate_hz: int | None = None) -> None:
+        await self.disconnect()
+        from sensorapp.devices.registry import open_source
+
+        if descriptor.kind == "simulated" and descriptor.address == "simulated":
+            from sensorapp.devices.simulated import SimulationOptions, start_simulation
+
+            descriptor = start_simulation(SimulationOptions(speed=self.simulation_speed, seed=self.simulation_seed))
+        source = open_source(descriptor)
+        self._unsubscribe = source.subscribe(self._on_event)
+        self.source = source
+        self.descriptor = descriptor
+        self.message.emit(f"Connecting to {descriptor.name}\u2026")
+        try:
+            await source.connect()
+            await source.start_stream(rate_hz)
+        except BaseException:
+            self._detach()
+            self.connection_changed.emit()
+            raise
+        self.ring.clear()
+        self._remember(descriptor)
+        info = source.info
+        self.message.emit(f"Connected to {info.name if info else descriptor.name}")
+        self.connection_changed.emit()
+
+    async def disconnect(self) -> None:
+        source = self.source
+        if source is None:
+            return
+        try:
+            await source.disconnect()
+        finally:
+            self._detach()
+            self.link_state = "disconnected"
+            self.connection_changed.emit()
+            self.link_state_changed.emit(self.link_state)
+
+    def _detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.source = None
+
+    async def tare(self) -> float | None:
+        if self.source is None:
+            return None
+        removed = await self.source.tare()
+        self.message.emit(f"Zeroed: {removed:.1f} N removed")
+        return removed
+
+    def _remember(self, descriptor: DeviceDescriptor) -> None:
+        if self.settings is not None and descriptor.kind != "simulated":
+            self.settings.setValue("last_device", {"kind": descriptor.kind, "address": descriptor.address, "name": descriptor.name})
+
+    def last_device(self) -> DeviceDescriptor | None:
+        if self.settings is None:
+            return None
+        value = self.settings.value("last_device")
+        if not isinstance(value, dict) or not {"kind", "address", "name"} <= set(value):
+            return None
+        return DeviceDescriptor(str(value["kind"]), str(value["address"]), str(value["name"]))
+
+    # ------------------------------------------------------------ events
+
+    def _on_event(self, event: SourceEvent) -> None:
+        if isinstance(event, SamplesReceived):
+            block = event.block
+            self.ring.write(block.t_s, block.force_n)
+            self.last_force_n = float(block.force_n[-1])
+            session = self.session
+            if session is not None and not session.finished:
+                session.feed(block.t_s, block.force_n)
+                if session.finished and not self._finished_emitted:
+                    self._finished_emitted = True
+                    self.session_finished.emit()
+        elif isinstance(event, LinkStateChanged):
+            self.link_state = event.state.value
+            self.link_state_changed.emit(self.link_state)
+        elif isinstance(event, LinkLost):
+            if self.session is not None:
+                self.session.link_lost()
+            self.message.emit("Lost the belt. Reconnecting\u2026")
+        elif isinstance(event, Reconnecting):
+            self.message.emit(f"Reconnecting (attempt {event.attempt})\u2026")
+        elif isinstance(event, LinkRestored):
+            if self.session is not None:
+                self.session.link_restored()
+            self.message.emit(f"Belt back after {event.outage_s:.0f} s. Carry on.")
+        elif isinstance(event, BatteryChanged):
+            self.battery_pct = event.percent
+            self.battery_changed.emit(event.percent)
+        elif isinstance(event, StreamEnded):
+            self.message.emit(event.reason)
+        elif isinstance(event, SourceFailed):
+            if self.session is not None:
+                self.session.link_restored()
+            self.error.emit(event.message)
+            self._detach()
+            self.link_state = "disconnected"
+            self.connection_changed.emit()
+
+    # ------------------------------------------------------------ session
+
+    def new_session(self, protocol: ExerciseProtocol | None = None) -> GuidedSession:
+        if protocol is not None:
+            self.protocol = protocol
+        self.session = GuidedSession(self.protocol)
+        self._finished_emitted = False
+        return self.session
+
+    def start_session(self) -> None:
+        if self.session is None or self.session.finished:
+            self.new_session()
+        assert self.session is not None
+        self.session.start()
+        self.session_started.emit()
+
+    def abort_session(self) -> None:
+        if self.session is not None and not self.session.finished:
+            self.session.abort()
+            self._finished_emitted = True
+            self.session_finished.emit()

@@ -1,0 +1,109 @@
+"""The live force plot: a scrolling window redrawn from one display timer.
+
+Samples go into a MirroredRing from the stream callback; the timer (~60 Hz)
+draws the newest window with ``setData`` on views. Auto-range is off, pens are
+1 px, the finite check is skipped, and long windows are peak-downsampled, as
+pyqtgraph's own speed examples do. No signal is emitted per sample.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from sensorapp.acquisition.ring_buffer import MirroredRing
+
+from . import theme
+
+FRAME_INTERVAL_MS = 16  # ~60 Hz
+
+
+class LiveForcePlot(QWidget):
+    """Plot of the ring's newest ``window_s`` seconds, with threshold and target band."""
+
+    def __init__(self, ring: MirroredRing, window_s: float = 25.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ring = ring
+        self.window_s = window_s
+        self.y_max_n = 50.0
+        pg.setConfigOptions(antialias=False, foreground=theme.MUTED, background=theme.BACKGROUND)
+        self.widget = pg.PlotWidget()
+        self.widget.setMenuEnabled(False)
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.hideButtons()
+        item = self.widget.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLabel("left", "force", units="N")
+        item.setLabel("bottom", "time", units="s")
+        item.disableAutoRange()
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        for ax in ("left", "bottom"):
+            item.getAxis(ax).setStyle(tickFont=theme.font(12))
+        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False, brush=pg.mkBrush(theme.GREEN + "40"), pen=pg.mkPen(None))
+        self.band.setZValue(-10)
+        self.band.hide()
+        item.addItem(self.band)
+        self.threshold = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(theme.MUTED, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.threshold.hide()
+        item.addItem(self.threshold)
+        self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=1))
+        self.curve.setSkipFiniteCheck(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.widget)
+        self.timer = QTimer(self)
+        self.timer.setInterval(FRAME_INTERVAL_MS)
+        self.timer.timeout.connect(self.redraw)
+        # Instrumentation for the benchmark: frames drawn and their draw times.
+        self.frames = 0
+        self.frame_times_s: list[float] = []
+        self.drawn_total = 0  # ring.total at the last frame
+        self.measure = False
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def set_threshold(self, level_n: float | None) -> None:
+        if level_n is None or not math.isfinite(level_n):
+            self.threshold.hide()
+        else:
+            self.threshold.setValue(level_n)
+            self.threshold.show()
+
+    def set_band(self, band_n: tuple[float, float] | None) -> None:
+        if band_n is None:
+            self.band.hide()
+        else:
+            self.band.setRegion(band_n)
+            self.band.show()
+
+    def redraw(self) -> None:
+        started = time.perf_counter() if self.measure else 0.0
+        if self.ring.total == self.drawn_total:
+            return
+        t, f = self.ring.latest()
+        if t.size == 0:
+            return
+        t_end = float(t[-1])
+        t, f = self.ring.since(t_end - self.window_s)
+        self.curve.setData(t, f)
+        # Scroll; grow the y range in steps so it does not jitter with every push.
+        peak = float(f.max()) if f.size else 0.0
+        if peak > 0.9 * self.y_max_n:
+            self.y_max_n = 50.0 * math.ceil(peak * 1.25 / 50.0)
+        item = self.widget.getPlotItem()
+        item.setXRange(max(0.0, t_end - self.window_s), max(self.window_s, t_end), padding=0)
+        item.setYRange(-5.0, self.y_max_n, padding=0)
+        self.drawn_total = self.ring.total
+        self.frames += 1
+        if self.measure:
+            self.frame_times_s.append(time.perf_counter() - started)

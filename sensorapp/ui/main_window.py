@@ -1,0 +1,130 @@
+"""The main window: device, session and summary screens, and a status strip."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from . import theme
+from .connect_screen import ConnectScreen
+from .controller import AppController
+from .session_screen import SessionScreen
+from .summary_screen import SummaryScreen
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: AppController) -> None:
+        super().__init__()
+        self.controller = controller
+        self.setWindowTitle("sensorapp \u2013 hip abduction holds")
+        self.connect_screen = ConnectScreen(controller)
+        self.session_screen = SessionScreen(controller)
+        self.summary_screen = SummaryScreen()
+        self.stack = QStackedWidget()
+        for w in (self.connect_screen, self.session_screen, self.summary_screen):
+            self.stack.addWidget(w)
+
+        self.device_label = QLabel("No belt")
+        self.device_label.setFont(theme.font(14, bold=True))
+        self.battery_label = QLabel("", objectName="muted")
+        self.link_label = QLabel("", objectName="muted")
+        self.message = QLabel("", objectName="muted")
+        self.message.setWordWrap(True)
+        self.device_button = QPushButton("Device")
+        self.device_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.device_button.clicked.connect(self.show_connect)
+        strip = QHBoxLayout()
+        strip.addWidget(self.device_label)
+        strip.addWidget(self.battery_label)
+        strip.addWidget(self.link_label)
+        strip.addWidget(self.message, 1)
+        strip.addWidget(self.device_button)
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.addLayout(strip)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        self.space.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.space.activated.connect(self._space)
+        QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
+        for b in (self.session_screen.start_button, self.session_screen.abort_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # space must not also click a focused button
+
+        self.connect_screen.continue_requested.connect(self.show_session)
+        self.summary_screen.new_session_requested.connect(self._new_session)
+        self.summary_screen.device_requested.connect(self.show_connect)
+        controller.session_finished.connect(self.show_summary)
+        controller.connection_changed.connect(self._refresh_strip)
+        controller.battery_changed.connect(lambda _p: self._refresh_strip())
+        controller.link_state_changed.connect(lambda _s: self._refresh_strip())
+        controller.message.connect(self._say)
+        controller.error.connect(lambda text: self._say(text, error=True))
+        self._closing = False
+        self._refresh_strip()
+
+    # ------------------------------------------------------------ navigation
+
+    def show_connect(self) -> None:
+        self.stack.setCurrentWidget(self.connect_screen)
+
+    def show_session(self) -> None:
+        self.stack.setCurrentWidget(self.session_screen)
+
+    def show_summary(self) -> None:
+        if self.controller.session is not None:
+            self.summary_screen.show_session(self.controller.session)
+            self.stack.setCurrentWidget(self.summary_screen)
+
+    def _new_session(self) -> None:
+        self.controller.session = None
+        self.show_session()
+
+    def _space(self) -> None:
+        if self.stack.currentWidget() is self.session_screen:
+            self.session_screen.toggle()
+
+    async def start_simulated(self, autostart: bool = True) -> None:
+        """--simulate: connect the virtual patient's belt and start the session."""
+        await self.controller.connect_to(self.controller.simulated_descriptor())
+        self.show_session()
+        if autostart:
+            self.session_screen.toggle()
+
+    # ------------------------------------------------------------ status
+
+    def _refresh_strip(self) -> None:
+        c = self.controller
+        info = c.source.info if c.source is not None else None
+        self.device_label.setText(info.name if info and c.connected else "No belt")
+        self.battery_label.setText(f"·  battery {c.battery_pct} %" if c.connected and c.battery_pct is not None else "")
+        self.link_label.setText(f"·  {c.link_state}  ·" if c.source is not None else "")
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {theme.VERMILLION};" if error else "")
+
+    # ------------------------------------------------------------ exit
+
+    async def shutdown(self) -> None:
+        try:
+            await asyncio.wait_for(self.controller.disconnect(), 5.0)
+        except Exception:  # leaving anyway
+            pass
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._closing:
+            event.accept()
+            return
+        event.ignore()
+        self._closing = True
+
+        async def close_later() -> None:
+            await self.shutdown()
+            self.close()
+
+        asyncio.ensure_future(close_later())

@@ -1,0 +1,213 @@
+"""The patient's screen during the guided session."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView
+
+from . import theme
+from .controller import AppController
+from .hold_dial import HoldDial
+from .live_plot import LiveForcePlot
+from .sound import CuePlayer
+
+TEXT_INTERVAL_MS = 100
+
+
+class ProtocolForm(QGroupBox):
+    """The prescription: reps per side, hold, rest, first side, optional target band."""
+
+    def __init__(self, protocol: ExerciseProtocol, parent: QWidget | None = None) -> None:
+        super().__init__("Exercise settings", parent)
+        form = QFormLayout(self)
+        self.reps = QSpinBox(minimum=1, maximum=30, value=protocol.reps_per_side)
+        self.hold = QDoubleSpinBox(minimum=1.0, maximum=60.0, value=protocol.hold_s, singleStep=0.5, suffix=" s", decimals=1)
+        self.rest = QDoubleSpinBox(minimum=0.0, maximum=120.0, value=protocol.rest_s, singleStep=1.0, suffix=" s", decimals=0)
+        self.first = QComboBox()
+        self.first.addItems(["left", "right"])
+        self.first.setCurrentText(protocol.first_side)
+        self.both = QCheckBox("then the other side")
+        self.both.setChecked(protocol.both_sides)
+        self.band = QCheckBox("show a target band")
+        self.band_lo = QSpinBox(minimum=10, maximum=140, value=70, suffix=" %")
+        self.band_hi = QSpinBox(minimum=20, maximum=150, value=90, suffix=" %")
+        if protocol.target_band_pct:
+            self.band.setChecked(True)
+            self.band_lo.setValue(int(protocol.target_band_pct[0]))
+            self.band_hi.setValue(int(protocol.target_band_pct[1]))
+        band_row = QHBoxLayout()
+        band_row.addWidget(self.band)
+        band_row.addWidget(self.band_lo)
+        band_row.addWidget(QLabel("to"))
+        band_row.addWidget(self.band_hi)
+        band_row.addWidget(QLabel("of your best"))
+        form.addRow("Reps per side", self.reps)
+        form.addRow("Hold", self.hold)
+        form.addRow("Rest between reps", self.rest)
+        side_row = QHBoxLayout()
+        side_row.addWidget(self.first)
+        side_row.addWidget(self.both)
+        form.addRow("Start on the", side_row)
+        form.addRow(band_row)
+
+    def protocol(self) -> ExerciseProtocol:
+        band = None
+        if self.band.isChecked() and self.band_lo.value() < self.band_hi.value():
+            band = (float(self.band_lo.value()), float(self.band_hi.value()))
+        return ExerciseProtocol(
+            reps_per_side=self.reps.value(),
+            hold_s=self.hold.value(),
+            rest_s=self.rest.value(),
+            first_side=self.first.currentText(),
+            both_sides=self.both.isChecked(),
+            target_band_pct=band,
+        )
+
+
+class SessionScreen(QWidget):
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.sound = CuePlayer(self)
+
+        self.banner = QLabel(objectName="banner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.hide()
+        self.counter = QLabel("Ready when you are")
+        self.counter.setFont(theme.font(30, bold=True))
+        self.force_label = QLabel("")
+        self.force_label.setFont(theme.font(30, bold=True))
+        self.force_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.instruction = QLabel("")
+        self.instruction.setFont(theme.font(24))
+        self.instruction.setWordWrap(True)
+        self.instruction.setMinimumHeight(80)
+        self.feedback = QLabel("", objectName="muted")
+        self.feedback.setFont(theme.font(18))
+        self.feedback.setWordWrap(True)
+        self.dial = HoldDial()
+        self.plot = LiveForcePlot(controller.ring)
+        self.form = ProtocolForm(controller.protocol)
+
+        self.start_button = QPushButton("Start  (space)", objectName="primary")
+        self.start_button.setFont(theme.font(18, bold=True))
+        self.start_button.clicked.connect(self.toggle)
+        self.abort_button = QPushButton("Stop session", objectName="danger")
+        self.abort_button.clicked.connect(self.controller.abort_session)
+        self.abort_button.setEnabled(False)
+
+        top = QHBoxLayout()
+        top.addWidget(self.counter, 1)
+        top.addWidget(self.force_label)
+        middle = QHBoxLayout()
+        middle.addWidget(self.dial, 2)
+        middle.addWidget(self.plot, 5)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.abort_button)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.banner)
+        lay.addLayout(top)
+        lay.addWidget(self.instruction)
+        lay.addLayout(middle, 1)
+        lay.addWidget(self.feedback)
+        lay.addWidget(self.form)
+        lay.addLayout(buttons)
+
+        self.text_timer = QTimer(self)
+        self.text_timer.setInterval(TEXT_INTERVAL_MS)
+        self.text_timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+        self.plot.start()
+        self.text_timer.start()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+        self.plot.stop()
+        self.text_timer.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def toggle(self) -> None:
+        """Space bar / Start button: start, pause, resume."""
+        c = self.controller
+        if c.session is None or c.session.finished:
+            c.new_session(self.form.protocol())
+            c.start_session()
+        else:
+            c.session.toggle()
+        self.refresh()
+
+    # ------------------------------------------------------------ display
+
+    def refresh(self) -> None:
+        c = self.controller
+        session = c.session
+        force = c.last_force_n
+        self.force_label.setText(f"{force:.0f} N" if force == force else "")
+        if session is None:
+            self._show_idle()
+            return
+        view = session.view()
+        self._show(view)
+        for cue in session.take_cues():
+            self.sound.play(cue)
+
+    def _show_idle(self) -> None:
+        self.counter.setText("Ready when you are")
+        self.instruction.setText("Choose the exercise settings, then press Start or the space bar.")
+        self.dial.show_idle()
+        self.form.setVisible(True)
+        self.start_button.setText("Start  (space)")
+        self.abort_button.setEnabled(False)
+        self.banner.hide()
+
+    def _show(self, v: SessionView) -> None:
+        running = v.phase not in (Phase.IDLE, Phase.DONE, Phase.ABORTED)
+        self.form.setVisible(not running)
+        self.abort_button.setEnabled(running)
+        self.start_button.setText("Resume  (space)" if v.paused else ("Pause  (space)" if running else "Start  (space)"))
+        if v.phase == Phase.TURN_OVER:
+            self.counter.setText(f"Turn over: {v.side} side next")
+        elif running:
+            self.counter.setText(v.counter_text)
+        else:
+            self.counter.setText("Session complete" if v.phase == Phase.DONE else "Session stopped")
+        self.instruction.setText(v.instruction)
+        self.feedback.setText(v.feedback)
+        if v.phase in (Phase.PRESSING, Phase.HOLDING):
+            self.dial.show_hold(v.hold_s, v.hold_target_s, done=False)
+        elif v.phase == Phase.RELEASE:
+            self.dial.show_hold(v.hold_s, v.hold_target_s, done=True)
+        elif v.phase == Phase.REST:
+            self.dial.show_rest(v.rest_remaining_s)
+        else:
+            self.dial.show_idle()
+        self.plot.set_threshold(v.threshold_n if running else None)
+        self.plot.set_band(v.target_band_n)
+        if v.reconnecting:
+            self.banner.setText("Lost the belt \u2013 reconnecting\u2026 keep still; the session carries on when it is back.")
+            self.banner.show()
+        elif v.paused:
+            self.banner.setText("Paused \u2013 press space to carry on.")
+            self.banner.show()
+        else:
+            self.banner.hide()

@@ -1,0 +1,164 @@
+"""After the session: every rep, per-side bars, left/right symmetry, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sensorapp.session.export import export_session_csv
+from sensorapp.session.guided import GuidedSession
+from sensorapp.signal import SessionSummary
+
+from . import theme
+
+REP_COLUMNS = ("Side", "Rep", "Hold (s)", "Plateau (N)", "Peak (N)", "Target met")
+
+
+def symmetry_text(summary: SessionSummary) -> tuple[str, str, str]:
+    """(headline, detail, band) for the symmetry box; band '' when one side only."""
+    s = summary.symmetry
+    if s is None:
+        return "Symmetry needs both sides", "Only one side was exercised in this session.", ""
+    headline = f"{theme.BAND_SYMBOLS[s.band]}  LSI {s.lsi_pct:.0f} %   \u00b7   {s.weaker_side} side {s.asymmetry_pct:.0f} % weaker"
+    detail = f"{theme.BAND_WORDS[s.band]}; based on the mean plateau of the best 3 reps per side"
+    if s.involved_side:
+        detail += f" (involved side: {s.involved_side})"
+    if s.uncertain:
+        detail += ".\nUncertain: this difference is within the measurement error of a single session; look at the trend over several sessions."
+    return headline, detail, s.band
+
+
+class SummaryScreen(QWidget):
+    new_session_requested = Signal()
+    device_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: GuidedSession | None = None
+        self.summary: SessionSummary | None = None
+        self.last_export: tuple[Path, Path] | None = None
+        title = QLabel("Session summary")
+        title.setFont(theme.font(28, bold=True))
+        self.status = QLabel("", objectName="muted")
+        self.sym_headline = QLabel("")
+        self.sym_headline.setFont(theme.font(26, bold=True))
+        self.sym_detail = QLabel("", objectName="muted")
+        self.sym_detail.setWordWrap(True)
+        self.side_lines = QLabel("")
+        self.side_lines.setFont(theme.font(16))
+        self.table = QTableWidget(0, len(REP_COLUMNS))
+        self.table.setHorizontalHeaderLabels(REP_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.bars = pg.PlotWidget()
+        self.bars.setMenuEnabled(False)
+        self.bars.setMouseEnabled(x=False, y=False)
+        self.bars.hideButtons()
+        self.bars.setLabel("left", "best-3 plateau", units="N")
+        self.export_button = QPushButton("Export CSV\u2026")
+        self.export_button.clicked.connect(self.export_dialog)
+        self.again_button = QPushButton("New session", objectName="primary")
+        self.again_button.clicked.connect(self.new_session_requested.emit)
+        self.device_button = QPushButton("Device")
+        self.device_button.clicked.connect(self.device_requested.emit)
+
+        sym_panel = QWidget(objectName="panel")
+        sym = QVBoxLayout(sym_panel)
+        sym.addWidget(self.sym_headline)
+        sym.addWidget(self.sym_detail)
+        sym.addWidget(self.side_lines)
+        right = QVBoxLayout()
+        right.addWidget(sym_panel)
+        right.addWidget(self.bars, 1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.table, 3)
+        middle.addLayout(right, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.again_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.device_button)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.status)
+        lay.addLayout(middle, 1)
+        lay.addLayout(buttons)
+
+    def show_session(self, session: GuidedSession) -> None:
+        self.session = session
+        self.summary = summary = session.summary()
+        reps = list(summary.reps)
+        self.table.setRowCount(len(reps))
+        for row, rep in enumerate(reps):
+            met = "\u2714 yes" if rep.target_met else "\u2716 no"
+            values = (rep.side or "", str(rep.index), f"{rep.hold_s:.1f}", f"{rep.plateau_n:.0f}", f"{rep.peak_n:.0f}", met)
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if col == 5:
+                    item.setForeground(pg.mkColor(theme.GREEN if rep.target_met else theme.VERMILLION))
+                self.table.setItem(row, col, item)
+        headline, detail, band = symmetry_text(summary)
+        self.sym_headline.setText(headline)
+        self.sym_headline.setStyleSheet(f"color: {theme.BAND_COLOURS[band]};" if band else "")
+        self.sym_detail.setText(detail)
+        lines = []
+        for side, s in summary.sides.items():
+            if s.reps == 0:
+                continue
+            hold = f"{s.mean_hold_s:.1f} s" if s.mean_hold_s is not None else "\u2013"
+            lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} reps held {summary.target_hold_s:.0f} s, mean hold {hold}")
+        self.side_lines.setText("\n".join(lines))
+        self._draw_bars(summary)
+        state = "complete" if session.phase.value == "done" else "stopped early"
+        self.status.setText(f"{len(reps)} reps counted; session {state}. Every rep here was seen by the belt.")
+
+    def _draw_bars(self, summary: SessionSummary) -> None:
+        self.bars.clear()
+        sides = [s for s in ("left", "right") if s in summary.sides and summary.sides[s].plateau_n is not None]
+        for i, side in enumerate(sides):
+            value = float(summary.sides[side].plateau_n or 0.0)
+            self.bars.addItem(pg.BarGraphItem(x=[i], height=[value], width=0.6, brush=theme.SIDE_COLOURS[side], pen=pg.mkPen(None)))
+            label = pg.TextItem(f"{value:.0f} N", color=theme.TEXT, anchor=(0.5, 1.2))
+            label.setPos(i, value)
+            self.bars.addItem(label)
+        ax = self.bars.getPlotItem().getAxis("bottom")
+        ax.setTicks([[(i, s) for i, s in enumerate(sides)]])
+        top = max([summary.sides[s].plateau_n or 0.0 for s in sides] + [10.0])
+        self.bars.setYRange(0, top * 1.25, padding=0)
+        self.bars.setXRange(-0.6, max(1, len(sides)) - 0.4, padding=0)
+
+    def export_csv(self, path: Path) -> tuple[Path, Path]:
+        """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""
+        assert self.session is not None and self.summary is not None
+        self.last_export = export_session_csv(self.session.samples, self.summary, path)
+        return self.last_export
+
+    def export_dialog(self) -> None:
+        if self.session is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Export session as CSV", str(Path.home() / "session.csv"), "CSV files (*.csv)")
+        if not name:
+            return
+        try:
+            samples, reps = self.export_csv(Path(name))
+        except OSError as exc:
+            self.status.setText(f"Could not export: {exc.strerror or exc}")
+            return
+        self.status.setText(f"Saved {samples.name} and {reps.name}")
+

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sensorapp.acquisition.ring_buffer import MirroredRing
+from sensorapp.session.sample_log import SampleLog
+
+
+@settings(max_examples=200, deadline=None)
+@given(capacity=st.integers(1, 50), chunks=st.lists(st.integers(0, 120), max_size=30))
+def test_ring_latest_equals_the_tail_of_everything_written(capacity: int, chunks: list[int]) -> None:
+    ring = MirroredRing(capacity)
+    written = np.empty(0)
+    x = 0.0
+    for n in chunks:
+        t = x + np.arange(n, dtype=float)
+        x += n
+        ring.write(t, -t)
+        written = np.concatenate([written, t])
+        t_view, f_view = ring.latest()
+        np.testing.assert_array_equal(t_view, written[-capacity:])
+        np.testing.assert_array_equal(f_view, -written[-capacity:])
+        assert t_view.base is not None  # a view, not a copy
+    assert ring.total == written.size
+
+
+def test_ring_since_and_partial_latest() -> None:
+    ring = MirroredRing(10)
+    ring.write(np.arange(15.0), np.arange(15.0) * 2)
+    t, f = ring.since(12.0)
+    np.testing.assert_array_equal(t, [12, 13, 14])
+    np.testing.assert_array_equal(f, [24, 26, 28])
+    t, _ = ring.latest(3)
+    np.testing.assert_array_equal(t, [12, 13, 14])
+
+
+def test_sample_log_grows_and_keeps_sides() -> None:
+    log = SampleLog(chunk=4)
+    log.append(np.arange(3.0), np.ones(3), "left")
+    log.append(np.arange(3.0, 10.0), np.zeros(7), "right")
+    log.append(np.array([10.0]), np.array([5.0]))
+    assert len(log) == 11
+    np.testing.assert_array_equal(log.t_s, np.arange(11.0))
+    assert list(log.side) == ["left"] * 3 + ["right"] * 7 + [""]
