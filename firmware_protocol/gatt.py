@@ -32,9 +32,10 @@ BATTERY_LEVEL_CHAR_UUID = sig_uuid(0x2A19)  # read + notify, uint8 percent
 
 CCCD_UUID = sig_uuid(0x2902)
 
-# Advertising: the complete local name starts with this prefix and is followed by
-# the last four hex digits of the serial ("GMBelt-1A2B"); the advertisement carries
-# BELT_SERVICE_UUID in its complete list of 128-bit service UUIDs so scans can filter.
+# Advertising (SPEC.md): the advertisement carries flags, BELT_SERVICE_UUID in the
+# complete list of 128-bit UUIDs (so scans can filter) and the shortened name
+# "GMBelt"; the scan response carries the complete name: this prefix and the last
+# four hex digits of the serial ("GMBelt-1A2B"), and the TX power.
 ADVERTISED_NAME_PREFIX = "GMBelt-"
 
 DEFAULT_ATT_MTU = 23

@@ -42,7 +42,7 @@ from .ble_source import BLE_ERRORS, BleForceSource
 
 log = logging.getLogger(__name__)
 
-COMMAND_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = codec.RESPONSE_TIMEOUT_S
 TARE_WINDOW_MS = 1000
 # A tare window whose max-min spread exceeds this was not at rest (strap noise is ~1 N).
 TARE_MAX_SPREAD_N = 5.0
@@ -127,9 +127,7 @@ class BeltSource(BleForceSource):
             self.model_name = (await client.read_gatt_char(gatt.MODEL_NUMBER_CHAR_UUID)).decode("utf-8", "replace")
             self.firmware_text = (await client.read_gatt_char(gatt.FIRMWARE_REVISION_CHAR_UUID)).decode("utf-8", "replace")
             if self.calibration is None:  # keep a tare done before a reconnect
-                self.calibration = self._load_calibration(
-                    BeltCalibration.decode((await self._command_on(client, Command(Opcode.GET_CALIBRATION))).payload)
-                )
+                self.calibration = self._load_calibration(await self._read_belt_calibration(client))
             self.battery_pct = (await client.read_gatt_char(gatt.BATTERY_LEVEL_CHAR_UUID))[0]
             self.last_status = StatusReport.decode(await client.read_gatt_char(gatt.STATUS_CHAR_UUID))
             await client.start_notify(gatt.STATUS_CHAR_UUID, self._on_status)
@@ -145,17 +143,33 @@ class BeltSource(BleForceSource):
             raise DeviceError(f"setting up {self.name} failed: {exc or type(exc).__name__}") from None
         self.emit(BatteryChanged(self.battery_pct))
 
-    def _load_calibration(self, on_belt: BeltCalibration) -> LinearCalibration:
+    async def _read_belt_calibration(self, client: BleakClient) -> BeltCalibration | None:
+        """The belt's stored calibration; None if it has none (INTERNAL_ERROR, SPEC)."""
+        try:
+            resp = await self._command_on(client, Command(Opcode.GET_CALIBRATION))
+        except CommandError as exc:
+            if exc.status == codec.Status.INTERNAL_ERROR:
+                return None
+            raise
+        return BeltCalibration.decode(resp.payload)
+
+    def _load_calibration(self, on_belt: BeltCalibration | None) -> LinearCalibration:
         assert self.device_info is not None and self.capabilities is not None
+        stored = None
+        if self.calibration_store is not None:
+            stored = self.calibration_store.get(self.device_info.serial_text, model_id=self.device_info.model_id)
+        if stored is not None:
+            self.calibration_note = f"{stored.source} ({(stored.created_at or '')[:10]})"
+            return stored
+        if on_belt is None:
+            # No calibration anywhere: the model's nominal gain is within a few percent,
+            # and every metric is net of the rep's baseline, so the session can go on.
+            log.warning("%s has no stored calibration; using the nominal gain", self.name)
+            self.calibration_note = "nominal (belt not calibrated: forces approximate)"
+            return LinearCalibration(0.0, self.capabilities.nominal_newtons_per_count, source="manual", capacity_n=self.capabilities.capacity_n)
         factory = calibration_from_belt(on_belt, self.capabilities.capacity_n)
         self.calibration_note = f"belt ({factory.created_at[:10] if factory.created_at else 'undated'})"
-        if self.calibration_store is None:
-            return factory
-        stored = self.calibration_store.get(self.device_info.serial_text, model_id=self.device_info.model_id)
-        if stored is None:
-            return factory
-        self.calibration_note = f"{stored.source} ({(stored.created_at or '')[:10]})"
-        return stored
+        return factory
 
     def _on_link_lost(self) -> None:
         if self.decoder is not None:
@@ -207,7 +221,8 @@ class BeltSource(BleForceSource):
         return await self._command_on(self.client, command, timeout_s)
 
     async def _command_on(self, client: BleakClient, command: Command, timeout_s: float | None = None) -> Response:
-        timeout = self.command_timeout_s if timeout_s is None else timeout_s
+        # SPEC: 2 s, or the tare window + 2 s; command_timeout_s overrides the 2 s part.
+        timeout = timeout_s if timeout_s is not None else codec.response_timeout_s(command) - codec.RESPONSE_TIMEOUT_S + self.command_timeout_s
         async with self._command_lock:
             fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
             self._pending = (command.opcode, fut)
@@ -242,7 +257,7 @@ class BeltSource(BleForceSource):
     async def tare(self) -> float:
         """Zero at rest with the belt's TARE (1 s window); returns the removed level in N."""
         assert self.calibration is not None and self.decoder is not None
-        resp = await self.command(codec.tare_command(TARE_WINDOW_MS), timeout_s=TARE_WINDOW_MS / 1000 + COMMAND_TIMEOUT_S)
+        resp = await self.command(codec.tare_command(TARE_WINDOW_MS))
         try:
             result = TareResult.decode(resp.payload)
         except ProtocolError as exc:

@@ -63,6 +63,7 @@ class VirtualBeltConfig:
     battery_drain_pct_per_h: float = 10.0  # while streaming
     boot_offset_us: int = 0  # device clock at t = 0, to exercise the 2**32 wrap
     tare_internal_rate_hz: int = 100
+    calibrated: bool = True  # False: GET_CALIBRATION answers INTERNAL_ERROR (SPEC)
 
 
 @dataclass
@@ -151,6 +152,8 @@ class VirtualBelt:
             flags |= ErrorFlags.OVERLOAD
         if self.battery_level <= 10:
             flags |= ErrorFlags.BATTERY_LOW
+        if not self.config.calibrated:
+            flags |= ErrorFlags.CALIBRATION_MISSING
         return StatusReport(self.battery_level, self.state, flags, self.rate_hz)
 
     # ------------------------------------------------------------ link
@@ -181,16 +184,16 @@ class VirtualBelt:
         except codec.ProtocolError:
             # An empty write cannot be answered with an opcode; real firmware ignores it.
             return out
-        status = codec.check_command_length(cmd)
+        status = codec.check_command(cmd)  # SPEC order: opcode, length, parameters
         if status != Status.SUCCESS:
             return out + [self._reply(cmd.opcode, status)]
-        if self._tare is not None and cmd.opcode != Opcode.GET_INFO:
+        if self._tare is not None:
             return out + [self._reply(cmd.opcode, Status.BUSY)]
         handler = {
             Opcode.START_STREAM: self._start_stream,
             Opcode.STOP_STREAM: self._stop_stream,
             Opcode.TARE: self._start_tare,
-            Opcode.GET_CALIBRATION: lambda c, t: (Status.SUCCESS, self.stored_calibration.encode()),
+            Opcode.GET_CALIBRATION: self._get_calibration,
             Opcode.SET_CALIBRATION: self._set_calibration,
             Opcode.GET_INFO: lambda c, t: (Status.SUCCESS, self.info.encode()),
             Opcode.SLEEP: self._sleep,
@@ -210,13 +213,12 @@ class VirtualBelt:
 
     def _start_stream(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
         rate = codec.decode_u16_param(cmd)
-        if not self.capabilities.supports_rate(rate):
-            return Status.INVALID_PARAMETER, b""
         period = round(1e6 / rate)
         # The first sample falls on the next whole period after the command.
         self._stream = _Stream(start_us=now_us + period, period_us=period)
         self.rate_hz = rate
         self.state = BeltState.STREAMING
+        self.overload_seen = False  # START_STREAM clears OVERLOAD (SPEC)
         return Status.SUCCESS, b""
 
     def _stop_stream(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
@@ -227,17 +229,18 @@ class VirtualBelt:
 
     def _start_tare(self, cmd: Command, now_us: int) -> tuple[int, bytes] | None:
         window_ms = codec.decode_u16_param(cmd)
-        if not codec.MIN_TARE_WINDOW_MS <= window_ms <= codec.MAX_TARE_WINDOW_MS:
-            return Status.INVALID_PARAMETER, b""
         self._tare = _Tare(started_us=now_us, until_us=now_us + 1000 * window_ms)
         self.state = BeltState.TARING
         return None
 
+    def _get_calibration(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
+        if not self.config.calibrated:
+            return Status.INTERNAL_ERROR, b""
+        return Status.SUCCESS, self.stored_calibration.encode()
+
     def _set_calibration(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
-        try:
-            self.stored_calibration = BeltCalibration.decode(cmd.payload)
-        except codec.ProtocolError:
-            return Status.INVALID_PARAMETER, b""
+        self.stored_calibration = BeltCalibration.decode(cmd.payload)  # check_command validated it
+        self.config.calibrated = True
         return Status.SUCCESS, b""
 
     def _sleep(self, cmd: Command, now_us: int) -> tuple[int, bytes]:

@@ -143,3 +143,15 @@ async def test_tare_zeroes_the_rest_level() -> None:
     _, f = (np.concatenate([b.t_s for b in col.blocks[n_before:]]), np.concatenate([b.force_n for b in col.blocks[n_before:]]))
     assert abs(float(np.median(f))) < 0.5
     await src.disconnect()
+
+
+async def test_uncalibrated_belt_falls_back_to_the_nominal_gain_and_says_so() -> None:
+    desc = start_simulation(SimulationOptions(speed=10))
+    sim = current_simulation()
+    assert sim is not None
+    sim.belt.config.calibrated = False
+    src = open_source(desc)
+    await src.connect()
+    assert src.info is not None and "not calibrated" in src.info.calibration
+    assert src.calibration is not None and src.calibration.newtons_per_count == pytest.approx(0.000596)
+    await src.disconnect()
