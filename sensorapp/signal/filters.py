@@ -28,6 +28,40 @@ def median3_causal(x: np.ndarray, a: int, b: int) -> np.ndarray:
     return np.concatenate((head, median3_causal(x, 2, b)))
 
 
+def median3_causal_twice(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Median-of-3 applied twice (causal, 2 samples of latency), over ``x[a:b]``.
+
+    Also removes two spikes one sample apart (spike, good, spike), which a
+    single median-of-3 lets through; used where a peak must not be a glitch.
+    """
+    lo = max(a - 2, 0)
+    d = median3_causal(x, lo, b)
+    if a - lo < 2:
+        return d[a - lo :]
+    d0 = d[:-2]
+    d1 = d[1:-1]
+    d2 = d[2:]
+    return np.maximum(np.minimum(d0, d1), np.minimum(np.maximum(d0, d1), d2))
+
+
+def median5_centered(x: np.ndarray) -> np.ndarray:
+    """Zero-lag median-of-5; the two samples at each end are kept as they are.
+
+    Removes single spikes and pairs of spikes (the offline counterpart of the
+    Hampel filter in research 5.3, without its risk of eating real edges: a
+    monotone ramp passes unchanged).
+    """
+    n = x.size
+    if n < 5:
+        return median3_centered(x)
+    y = x.copy()
+    a, b, c, d, e = x[:-4], x[1:-3], x[2:-2], x[3:-1], x[4:]
+    f = np.maximum(np.minimum(a, b), np.minimum(d, e))
+    g = np.minimum(np.maximum(a, b), np.maximum(d, e))
+    y[2:-2] = np.maximum(np.minimum(f, g), np.minimum(np.maximum(f, g), c))
+    return y
+
+
 def median3_centered(x: np.ndarray) -> np.ndarray:
     """Zero-lag median-of-3; the two end samples are kept as they are."""
     if x.size < 3:

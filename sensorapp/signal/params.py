@@ -21,6 +21,9 @@ class DetectorParams:
     baseline_min_s: float = 0.5  # need this much rest before (re)computing; also the arming delay
     baseline_update_s: float = 0.5  # engineering: refresh on a fixed 0.5 s grid of device time
     baseline_max_points: int = 128  # engineering: median/MAD on at most this many evenly spaced samples
+    baseline_delay_s: float = 0.5  # engineering: the window ends this long before the grid instant,
+    #                                so the first samples of a slow press never raise the threshold
+    rep_baseline_s: float = 1.0  # a rep's baseline_n: median of the rest this long before its onset
 
     # --- onset / offset (research 1.3, 7) ---
     onset_k_sigma: float = 5.0  # delta_on = max(5 sigma, 5 N, 10 % of previous plateau)
@@ -39,8 +42,13 @@ class DetectorParams:
     stuck_spread_k_sigma: float = 6.0  # ... meaning P90 - P10 < max(6 sigma, 2 N) ...
     stuck_spread_floor_n: float = 2.0
     stuck_rel_plateau: float = 0.3  # ... below baseline + 0.3 x previous plateau: close and re-baseline
-    stuck_rel_peak: float = 0.5  # engineering: or settled below half of this contraction's peak
+    stuck_rel_press: float = 0.5  # engineering: or settled below half of the press (its 75th percentile)
     stuck_max_active_s: float = 30.0  # engineering: or quiet after this long active, whatever the level
+    shelf_quiet_s: float = 0.5  # engineering: a quiet, flat stretch this long inside a contraction ...
+    shelf_rel_plateau: float = 0.5  # ... no higher than half the last plateau (when one is known) ...
+    shelf_rise_rel: float = 1.0  # ... followed by a rise of max(delta_on, 1.0 x its own level) is a
+    #                               pre-tension shelf: the press starts there and is net of it (issue 3, 4)
+    gap_factor: float = 1.5  # a step > 1.5 median sample periods is a data gap (research 0)
 
     # --- plateau and hold: the contract (issue 3 section 4, research 2.2) ---
     plateau_quantile: float = 0.95
@@ -79,6 +87,8 @@ class DetectorParams:
             "on_confirm_s",
             "off_confirm_s",
             "stuck_quiet_s",
+            "shelf_quiet_s",
+            "gap_factor",
             "plateau_quantile",
             "hold_rel_plateau",
             "metric_lowpass_hz",
@@ -94,6 +104,8 @@ class DetectorParams:
             raise ValueError("DetectorParams.baseline_max_points must be >= 8")
         if not self.plateau_quantile <= 1.0:
             raise ValueError("DetectorParams.plateau_quantile must be <= 1")
+        if self.rep_baseline_s <= 0:
+            raise ValueError("DetectorParams.rep_baseline_s must be > 0")
         if self.baseline_min_s > self.baseline_window_s:
             raise ValueError("DetectorParams.baseline_min_s must not exceed baseline_window_s")
         if not 0 < self.offset_rel_onset <= 1:

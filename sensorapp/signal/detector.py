@@ -1,0 +1,847 @@
+"""The rep detector: one causal state machine for live feedback and offline analysis.
+
+``OnlineRepDetector.feed(t_s, force_n)`` is called per BLE packet and returns
+events for the live display. ``analyze_recording`` (analysis.py) runs the very
+same machine over a whole recording in one call. Why they agree exactly:
+
+* every decision at sample i depends only on samples <= i, and on "grid"
+  instants that are fixed multiples of ``baseline_update_s`` in device time,
+  never on where a packet happens to end;
+* every quantity is an order statistic (median, max, quantile via partition)
+  or a comparison of raw samples, so the same samples give the same bits;
+* a rep's metrics come from ``measure_rep`` on a copy of the same samples.
+
+The machine (see docs/signal.md for the full description and citations):
+
+  UNARMED -> REST       after baseline_min_s of data (median/MAD baseline)
+  REST -> CANDIDATE     med3(force) >= baseline + delta_on
+  CANDIDATE -> ACTIVE   ... for on_confirm_s; onset back-dated to the last
+                        sample <= baseline + 2 sigma (<= 2 s back)
+  ACTIVE -> PENDING     med3(force) < baseline + 0.5 delta_on
+  PENDING -> REST       ... for off_confirm_s: rep completed (or rejected
+                        when shorter than min_rep_s)
+  ACTIVE -> REST        stuck guard: quiet for stuck_quiet_s at a level that
+                        is not the press (closes the rep, re-baselines)
+  ACTIVE -> SPLIT       a quiet, flat shelf (belt tightened, no press yet)
+                        followed by a rise that doubles it ...
+  SPLIT -> ACTIVE       ... for on_confirm_s: the shelf was pre-tension, a new
+                        contraction starts on top of it (net of the shelf)
+
+Speed: between grid instants the thresholds are constant, so the common case
+(REST with every sample under the threshold, or a steady hold above it) costs
+one slice and one max/min per packet. Median-of-3 is evaluated only when a
+raw sample crosses a threshold; this is exact because a median-of-3 can only
+cross when two of its three raw samples do.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .events import (
+    ContractionStarted,
+    DetectorEvent,
+    HoldProgress,
+    Released,
+    RepCompleted,
+    RepRejected,
+    RepState,
+    TargetReached,
+)
+from .filters import even_subsample, lower_median, median3_causal, median3_causal_twice
+from .metrics import Rep, measure_rep
+from .params import DetectorParams
+
+_UNARMED, _REST, _CAND, _ACTIVE, _PENDING, _SPLIT = range(6)
+_CONTRACTION = (_ACTIVE, _PENDING, _SPLIT)
+_MAD_TO_SIGMA = 1.4826
+
+
+def noise_sigma(w: np.ndarray) -> float:
+    """Noise sigma from the MAD of successive differences / sqrt(2).
+
+    Unlike the MAD around the median it is not inflated by a step or a slow
+    drift inside the window (research 1.3 wants sigma of the noise, not of the
+    baseline's movement).
+    """
+    if w.size < 3:
+        return 0.0
+    return _MAD_TO_SIGMA / math.sqrt(2.0) * lower_median(np.abs(np.diff(w)))
+
+
+class _RepEngine:
+    """The shared state machine. ``live=True`` adds the display layer (events, hold timer)."""
+
+    def __init__(self, params: DetectorParams, live: bool, side: str | None = None) -> None:
+        self.p = params
+        self._live = live
+        self._side = side
+        self._sides: np.ndarray | None = None
+        self._counts: dict[str | None, int] = {}
+        self.reps: list[Rep] = []
+        self.rejections: list[RepRejected] = []
+        self._events: list[DetectorEvent] = []
+        self._keep_s = (
+            max(
+                params.baseline_window_s + params.baseline_delay_s,
+                params.backdate_lookback_s + params.rep_baseline_s,
+                params.stuck_quiet_s,
+            )
+            + 1.0
+        )
+        self._clear_buffer()
+        self._reset_core()
+
+    # ------------------------------------------------------------------ buffer
+
+    def _clear_buffer(self) -> None:
+        self._t = np.empty(1 << 14)
+        self._x = np.empty(1 << 14)
+        self._n = 0
+        self._pos = 0
+        self._last_t = -math.inf
+
+    def load(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
+        """Offline: use the caller's arrays as the buffer (no copy; never written)."""
+        self._t = t_s
+        self._x = force_n
+        self._n = int(t_s.size)
+        self._pos = 0
+        self._last_t = float(t_s[-1]) if t_s.size else -math.inf
+
+    def _append(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
+        k = t_s.size
+        if self._n + k > self._t.size:
+            self._make_room(k)
+        n = self._n
+        self._t[n : n + k] = t_s
+        self._x[n : n + k] = force_n
+        self._n = n + k
+
+    def _make_room(self, k: int) -> None:
+        """Drop samples nothing can look at any more, growing the buffer if needed."""
+        n = self._n
+        t = self._t
+        keep = n
+        if n:
+            keep = int(np.searchsorted(t[:n], t[n - 1] - self._keep_s))
+        keep = min(keep, self._pos)
+        if self._phase in (_ACTIVE, _PENDING, _SPLIT):
+            keep = min(keep, self._onset)
+        elif self._phase == _CAND:
+            back = self.p.backdate_lookback_s + self.p.rep_baseline_s
+            keep = min(keep, int(np.searchsorted(t[:n], t[self._cand] - back)))
+        shift = max(0, keep - 2)
+        live = n - shift
+        cap = self._t.size
+        while live + k > cap * 3 // 4:
+            cap *= 2
+        if cap != self._t.size:
+            new_t = np.empty(cap)
+            new_x = np.empty(cap)
+            new_t[:live] = self._t[shift:n]
+            new_x[:live] = self._x[shift:n]
+            self._t, self._x = new_t, new_x
+        elif shift:
+            self._t[:live] = self._t[shift:n].copy()
+            self._x[:live] = self._x[shift:n].copy()
+        if shift:
+            self._n = live
+            self._pos -= shift
+            self._rest_start = max(0, self._rest_start - shift)
+            self._onset -= shift
+            self._confirm -= shift
+            self._cand -= shift
+            self._below -= shift
+            self._split_c -= shift
+            self._shelf_lo -= shift
+            self._pk_upto -= shift
+
+    # ------------------------------------------------------------------ core state
+
+    def _reset_core(self) -> None:
+        self._phase = _UNARMED
+        self._next_grid_t = -math.inf
+        self._rest_start = self._pos
+        self._baseline: float | None = None
+        self._sigma = 0.0
+        self._p_ref: float | None = None  # previous plateau, this side: onset threshold, stuck guard
+        self._p_guard: float | None = None  # last plateau of any side: shelf plausibility
+        self._last_release_t = -math.inf
+        self._cur_label = ""
+        self._delta_on = self.p.onset_floor_n
+        self._on_thr = math.inf
+        self._cand = 0
+        self._onset = 0
+        self._confirm = 0
+        self._below = 0
+        self._a_base = 0.0
+        self._a_sigma = 0.0
+        self._a_delta = 0.0
+        self._a_off = 0.0
+        self._a_on = 0.0
+        self._pk = -math.inf  # max of med3(med3(force)) over [onset, _pk_upto)
+        self._pk_upto = 0
+        self._shelf_thr = math.inf
+        self._shelf_level = 0.0
+        self._shelf_sigma = 0.0
+        self._shelf_lo = 0
+        self._split_c = 0
+        # live display layer
+        self._state = RepState.REST
+        self._plateau_ref: float | None = None
+        self._hold_level = math.inf
+        self._holding = False
+        self._hold_start = 0.0
+        self._hold_elapsed = 0.0
+        self._dip_start: float | None = None
+        self._target_hit = False
+        self._next_live_t = math.inf
+        self._next_progress_t = math.inf
+        self._last_live_t = -math.inf
+
+    def _set_thresholds(self) -> None:
+        if self._baseline is None:
+            self._on_thr = math.inf
+            return
+        p = self.p
+        delta = max(p.onset_k_sigma * self._sigma, p.onset_floor_n)
+        if self._p_ref is not None:
+            delta = max(delta, p.onset_rel_plateau * self._p_ref)
+        self._delta_on = delta
+        self._on_thr = self._baseline + delta
+
+    def _search(self, a: int, b: int, value: float) -> int:
+        """First index in [a, b) with t >= value (b if none)."""
+        return a + int(np.searchsorted(self._t[a:b], value))
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> None:
+        n = self._n
+        while self._pos < n:
+            phase = self._phase
+            if phase == _REST:
+                self._step_rest(n)
+            elif phase == _ACTIVE:
+                self._step_active(n)
+            elif phase == _PENDING:
+                self._step_pending(n)
+            elif phase == _CAND:
+                self._step_cand(n)
+            elif phase == _SPLIT:
+                self._step_split(n)
+            else:
+                self._step_unarmed(n)
+
+    def _step_unarmed(self, n: int) -> None:
+        pos = self._pos
+        if self._t[pos] >= self._next_grid_t:
+            self._grid_rest(pos)
+            if self._phase != _UNARMED:
+                return
+        self._pos = self._search(pos, n, self._next_grid_t)
+
+    def _step_rest(self, n: int) -> None:
+        pos = self._pos
+        t = self._t
+        x = self._x
+        if t[pos] >= self._next_grid_t:
+            self._grid_rest(pos)
+            return
+        e = self._search(pos, n, self._next_grid_t)
+        thr = self._on_thr
+        if x[max(pos - 2, 0) : e].max() >= thr:
+            above = median3_causal(x, pos, e) >= thr
+            k = int(above.argmax())
+            if above[k]:
+                self._cand = pos + k
+                self._phase = _CAND
+                self._pos = pos + k + 1
+                return
+        self._pos = e
+
+    def _grid_rest(self, i: int) -> None:
+        """Baseline refresh on the device-time grid (REST only; frozen while active)."""
+        p = self.p
+        t = self._t
+        ti = float(t[i])
+        self._next_grid_t = (math.floor(ti / p.baseline_update_s) + 1.0) * p.baseline_update_s
+        if self._sides is not None:
+            label = self._sides[i]
+            if label and label != self._cur_label:
+                if self._cur_label:
+                    self._p_ref = None  # a new side: the other side's plateau says nothing
+                self._cur_label = label
+        if self._p_ref is not None and ti - self._last_release_t > p.plateau_ref_expiry_s:
+            self._p_ref = None
+        hi = self._search(self._rest_start, i, ti - p.baseline_delay_s)
+        lo = self._search(self._rest_start, hi, ti - p.baseline_delay_s - p.baseline_window_s)
+        if hi - lo >= 4 and t[hi - 1] - t[lo] >= p.baseline_min_s:
+            w = even_subsample(self._x, lo, hi, p.baseline_max_points)
+            self._baseline = lower_median(w)
+            self._sigma = noise_sigma(w)
+            if self._phase == _UNARMED:
+                self._phase = _REST
+        self._set_thresholds()
+
+    def _step_cand(self, n: int) -> None:
+        pos = self._pos
+        t = self._t
+        x = self._x
+        c = self._cand
+        thr = self._on_thr
+        j = self._search(pos, n, float(t[c]) + self.p.on_confirm_s)
+        end = min(j + 1, n)
+        if x[max(pos - 2, 0) : end].min() < thr:
+            below = median3_causal(x, pos, end) < thr
+            k = int(below.argmax())
+            if below[k]:
+                self._phase = _REST  # a blip, not a press
+                self._pos = pos + k
+                return
+        if j < n:
+            self._start_active(c, j)
+            self._pos = j + 1
+        else:
+            self._pos = n
+
+    def _start_active(self, c: int, j: int) -> None:
+        """Confirmed at j: back-date the onset of the rise that crossed at c, fix the rep's baseline."""
+        p = self.p
+        t = self._t
+        x = self._x
+        base = float(self._baseline)  # type: ignore[arg-type]
+        sigma = self._sigma
+        quiet_n = max(p.stuck_spread_k_sigma * sigma, p.stuck_spread_floor_n)
+        lo = max(self._rest_start, self._search(self._rest_start, c, float(t[c]) - p.backdate_lookback_s))
+        # The foot of the rise: the last quiet stretch before the crossing. Normally that is
+        # the rest the baseline came from; after a pre-tension step it is the new level.
+        win = p.shelf_quiet_s
+        foot = base
+        foot_lo = lo
+        end_t = float(t[c])
+        while end_t - win >= float(t[lo]) - 1e-9:
+            a = self._search(lo, c, end_t - win)
+            b = self._search(a, c, end_t)
+            q = self._quiet_window(a, b) if t[b - 1] - t[a] >= 0.5 * win else None
+            if q is not None and q[0] < quiet_n:
+                foot, foot_lo = q[1], a
+                break
+            end_t -= 0.5 * win
+        low = foot + p.backdate_k_sigma * sigma
+        onset = c
+        if c > foot_lo:
+            quiet = (x[foot_lo:c] <= low) & (median3_causal(x, foot_lo, c) <= low)
+            hits = np.flatnonzero(quiet)
+            onset = foot_lo + int(hits[-1]) if hits.size else foot_lo
+        # The rep's baseline: the rest level just before the press (issue 3, section 4):
+        # the median of the rep_baseline_s before the onset, or of the foot if that is not quiet.
+        b0 = self._search(self._rest_start, onset, float(t[onset]) - p.rep_baseline_s)
+        q = self._quiet_window(b0, onset + 1)
+        if q is not None and (q[0] < quiet_n or foot_lo >= onset):
+            base = q[1]
+        else:
+            q = self._quiet_window(foot_lo, onset + 1)
+            if q is not None:
+                base = q[1]
+        self._onset = onset
+        self._confirm = j
+        self._a_base = base
+        self._a_sigma = self._sigma
+        self._a_delta = self._delta_on
+        self._a_on = self._on_thr
+        self._a_off = base + p.offset_rel_onset * self._delta_on
+        self._pk = -math.inf
+        self._pk_upto = onset
+        self._shelf_thr = math.inf
+        self._phase = _ACTIVE
+        if self._live:
+            self._events.append(ContractionStarted(float(t[j]), float(t[onset]), base, self._on_thr))
+            self._state = RepState.RISING
+            self._plateau_ref = None
+            self._hold_level = math.inf
+            self._holding = False
+            self._hold_elapsed = 0.0
+            self._dip_start = None
+            self._target_hit = False
+            self._next_live_t = float(t[onset]) + p.live_plateau_delay_s
+            self._next_progress_t = math.inf
+            self._last_live_t = float(t[j])
+
+    def _step_active(self, n: int) -> None:
+        pos = self._pos
+        t = self._t
+        x = self._x
+        if t[pos] >= self._next_grid_t:
+            self._grid_active(pos)
+            return
+        e = self._search(pos, n, self._next_grid_t)
+        if self._live:
+            if t[pos] >= self._next_live_t:
+                self._live_grid(pos)
+            e = min(e, self._search(pos, e, self._next_live_t))
+            if e == pos:
+                return
+        off = self._a_off
+        seg = x[max(pos - 2, 0) : e]
+        k_off = e
+        if seg.min() < off:
+            below = median3_causal(x, pos, e) < off
+            kk = int(below.argmax())
+            if below[kk]:
+                k_off = pos + kk
+        k_up = e
+        shelf_thr = self._shelf_thr
+        if shelf_thr < math.inf and seg.max() >= shelf_thr:
+            above = median3_causal(x, pos, k_off) >= shelf_thr
+            if above.size:
+                kk = int(above.argmax())
+                if above[kk]:
+                    k_up = pos + kk
+        k = min(k_off, k_up)
+        if self._live:
+            self._live_range(pos, min(k + 1, e))
+        if k_up < e:
+            self._split_c = k_up
+            self._phase = _SPLIT
+            self._pos = k_up + 1
+        elif k_off < e:
+            self._below = k_off
+            self._phase = _PENDING
+            if self._live:
+                self._state = RepState.RELEASING
+            self._pos = k_off + 1
+        else:
+            self._pos = e
+
+    def _step_split(self, n: int) -> None:
+        """Confirm a rise above a pre-tension shelf (like CANDIDATE, but inside a contraction)."""
+        pos = self._pos
+        t = self._t
+        x = self._x
+        c = self._split_c
+        thr = self._shelf_thr
+        j = self._search(pos, n, float(t[c]) + self.p.on_confirm_s)
+        end = min(j + 1, n)
+        if self._live:
+            self._live_range(pos, end)
+        if x[max(pos - 2, 0) : end].min() < thr:
+            below = median3_causal(x, pos, end) < thr
+            k = int(below.argmax())
+            if below[k]:
+                self._phase = _ACTIVE
+                self._pos = pos + k
+                return
+        if j >= n:
+            self._pos = n
+            return
+        onset_s = float(t[self._onset])
+        self._reject("baseline step", float(t[c]) - onset_s, onset_s, float(t[j]))
+        self._baseline = self._shelf_level
+        self._sigma = self._shelf_sigma
+        self._rest_start = self._shelf_lo
+        self._set_thresholds()
+        self._start_active(c, j)
+        self._pos = j + 1
+
+    def _step_pending(self, n: int) -> None:
+        pos = self._pos
+        t = self._t
+        x = self._x
+        off = self._a_off
+        j = self._search(pos, n, float(t[self._below]) + self.p.off_confirm_s)
+        end = min(j + 1, n)
+        k = end
+        if x[max(pos - 2, 0) : end].max() >= off:
+            above = median3_causal(x, pos, end) >= off
+            kk = int(above.argmax())
+            if above[kk]:
+                k = pos + kk
+        if self._live:
+            self._live_range(pos, k)
+        if k < end:
+            self._phase = _ACTIVE  # back up: a dip, not the release
+            if self._live:
+                self._state = RepState.HOLDING if self._holding else (
+                    RepState.RISING if self._plateau_ref is None else RepState.RELEASING
+                )
+            self._pos = k
+            return
+        if j < n:
+            b = self._below
+            low = self._a_base + self.p.backdate_k_sigma * self._a_sigma
+            at_base = (x[b : j + 1] <= low) & (median3_causal(x, b, j + 1) <= low)
+            r = int(at_base.argmax())
+            release = b + r if at_base[r] else b
+            self._close(release, j, "release")
+            self._pos = j + 1
+        else:
+            self._pos = n
+
+    def _peak_before(self, lo: int) -> float:
+        """Max of med3(med3(force)) over [onset, lo), kept incrementally (lo only grows)."""
+        if lo > self._pk_upto:
+            self._pk = max(self._pk, float(median3_causal_twice(self._x, self._pk_upto, lo).max()))
+            self._pk_upto = lo
+        return self._pk
+
+    def _quiet_window(self, lo: int, i: int) -> tuple[float, float, np.ndarray] | None:
+        """(P10-P90 spread, median, samples) of x[lo:i], subsampled; None if too few."""
+        if i - lo < 3:
+            return None
+        w = even_subsample(self._x, lo, i, self.p.baseline_max_points)
+        m = w.size - 1
+        k10, k50, k90 = int(0.1 * m), m // 2, int(math.ceil(0.9 * m))
+        part = np.partition(w, (k10, k50, k90))
+        return float(part[k90] - part[k10]), float(part[k50]), w
+
+    def _grid_active(self, i: int) -> None:
+        """Shelf detection and the stuck-active guard, on the device-time grid."""
+        p = self.p
+        t = self._t
+        ti = float(t[i])
+        self._next_grid_t = (math.floor(ti / p.baseline_update_s) + 1.0) * p.baseline_update_s
+        since = ti - float(t[self._confirm])
+        base = self._a_base
+        quiet_n = max(p.stuck_spread_k_sigma * self._a_sigma, p.stuck_spread_floor_n)
+
+        # A quiet, flat shelf: the belt was tightened but nobody pressed (yet).
+        if since >= p.shelf_quiet_s:
+            lo = self._search(self._confirm, i, ti - p.shelf_quiet_s)
+            win = self._quiet_window(lo, i)
+            if win is not None and win[0] < quiet_n:
+                level = win[1] - base
+                flat = self._peak_before(lo) - base <= level + self._a_delta
+                plausible = self._p_guard is None or level <= p.shelf_rel_plateau * self._p_guard
+                if flat and plausible:
+                    self._shelf_level = win[1]
+                    self._shelf_sigma = noise_sigma(win[2])
+                    self._shelf_lo = lo
+                    self._shelf_thr = win[1] + max(self._a_delta, p.shelf_rise_rel * level)
+
+        # Stuck-active guard: quiet for stuck_quiet_s at a level that is not the press.
+        if since < p.stuck_quiet_s:
+            return
+        lo = self._search(self._confirm, i, ti - p.stuck_quiet_s)
+        win = self._quiet_window(lo, i)
+        if win is None or win[0] >= quiet_n:
+            return
+        spread, q50, w = win
+        level = q50 - base
+        # The press: the level held through most of the contraction before the quiet
+        # window (its 75th percentile), so a twitch on top of a step is not a press.
+        pre = even_subsample(self._x, self._onset, lo, 4 * p.baseline_max_points)
+        if pre.size == 0:
+            return
+        k75 = int(0.75 * (pre.size - 1))
+        press_abs = float(np.partition(pre, k75)[k75])
+        press = press_abs - base
+        settled = level <= p.stuck_rel_press * press
+        low = self._p_ref is not None and level <= p.stuck_rel_plateau * self._p_ref
+        too_long = ti - float(t[self._onset]) >= p.stuck_max_active_s
+        if not (settled or low or too_long):
+            return
+        sigma_w = noise_sigma(w)
+        onset = self._onset
+        if press - level < self._a_delta:
+            # Never pressed above the new level: a pre-tension step, not a rep.
+            self._reject("baseline step", ti - float(t[onset]), float(t[onset]), ti)
+            self._rest_start = lo
+        else:
+            settle = q50 + max(2.0 * p.backdate_k_sigma * sigma_w, 0.1 * (press_abs - q50))
+            hits = np.flatnonzero(median3_causal(self._x, onset, lo) > settle)
+            release = onset + int(hits[-1]) + 1 if hits.size else lo
+            self._close(release, i, "stuck guard")
+        self._baseline = q50
+        self._sigma = sigma_w
+        self._phase = _REST
+        self._set_thresholds()
+
+    # ------------------------------------------------------------------ closing a contraction
+
+    def _side_for(self, onset: int) -> str | None:
+        if self._sides is not None:
+            label = self._sides[onset]
+            return str(label) if label else None
+        return self._side
+
+    def _reject(self, reason: str, duration_s: float, onset_s: float, at_t: float) -> None:
+        ev = RepRejected(at_t, reason, duration_s, onset_s)
+        self.rejections.append(ev)
+        if self._live:
+            self._events.append(ev)
+            self._state = RepState.REST
+
+    def _close(self, release: int, at: int, closed_by: str) -> None:
+        p = self.p
+        t = self._t
+        onset = self._onset
+        t_at = float(t[at])
+        # Observed duration: a step longer than gap_factor median periods counts as one
+        # period, so a twitch whose end fell into lost packets is not stretched into a rep.
+        dt = np.diff(t[onset : release + 1])
+        duration = 0.0
+        if dt.size:
+            duration = float(np.minimum(dt, p.gap_factor * lower_median(dt)).sum())
+        if self._live:
+            self._events.append(Released(t_at, float(t[release]), self._hold_elapsed))
+        if duration < p.min_rep_s:
+            self._reject("too short", duration, float(t[onset]), t_at)
+        else:
+            side = self._side_for(onset)
+            index = self._counts.get(side, 0) + 1
+            self._counts[side] = index
+            rep = measure_rep(
+                t[onset : release + 1].copy(),
+                self._x[onset : release + 1].copy(),
+                self._a_base,
+                p,
+                side=side,
+                index=index,
+                closed_by=closed_by,
+            )
+            self.reps.append(rep)
+            if rep.plateau_n > 0:
+                self._p_ref = self._p_guard = rep.plateau_n
+            self._last_release_t = float(t[release])
+            if self._live:
+                self._events.append(RepCompleted(t_at, rep))
+        self._phase = _REST
+        self._state = RepState.REST
+        self._rest_start = release + 1
+        self._set_thresholds()
+
+    # ------------------------------------------------------------------ live display layer
+
+    def _live_grid(self, i: int) -> None:
+        """Refresh the live plateau (median of samples >= 50 % of the running max)."""
+        p = self.p
+        t = self._t
+        self._next_live_t = float(t[i]) + p.live_plateau_update_s
+        onset = self._onset
+        if i - onset < 3:
+            return
+        d = even_subsample(median3_causal_twice(self._x, onset, i), 0, i - onset, 4 * p.baseline_max_points)
+        net = d - self._a_base
+        top = float(net.max())
+        if top <= 0:
+            return
+        plateau = float(np.median(net[net >= p.plateau_rel_quantile * top]))
+        self._plateau_ref = plateau
+        self._hold_level = max(self._a_base + p.hold_rel_plateau * plateau, self._a_off)
+        if self._state == RepState.RISING:
+            xs = self._x[onset:i]
+            below = np.flatnonzero(xs < self._hold_level)
+            if below.size == 0 or below[-1] < xs.size - 1:
+                start = onset + (int(below[-1]) + 1 if below.size else 0)
+                self._begin_hold(float(t[start]))
+                self._update_hold(float(t[i - 1]))
+
+    def _begin_hold(self, t0: float) -> None:
+        self._holding = True
+        self._hold_start = t0
+        self._dip_start = None
+        self._state = RepState.HOLDING
+        self._next_progress_t = t0 + self.p.progress_interval_s
+
+    def _update_hold(self, t_now: float) -> None:
+        elapsed = t_now - self._hold_start
+        self._hold_elapsed = elapsed
+        if t_now >= self._next_progress_t:
+            self._events.append(HoldProgress(t_now, elapsed, self.p.target_hold_s))
+            self._next_progress_t = t_now + self.p.progress_interval_s
+        if not self._target_hit and elapsed >= self.p.target_hold_s:
+            self._target_hit = True
+            self._events.append(TargetReached(t_now, elapsed, self.p.target_hold_s))
+
+    def _live_range(self, a: int, b: int) -> None:
+        """Hold timer over samples [a, b) of the current contraction."""
+        if b <= a:
+            return
+        t = self._t
+        if self._plateau_ref is None:
+            self._last_live_t = float(t[b - 1])
+            return
+        p = self.p
+        if self._holding and float(t[a]) - self._last_live_t > p.gap_bridge_s:
+            self._end_hold(self._last_live_t)  # a data gap too long to bridge
+        above = self._x[a:b] >= self._hold_level
+        cuts = np.flatnonzero(above[1:] != above[:-1]) + 1
+        starts = [0, *cuts.tolist()]
+        ends = [*cuts.tolist(), b - a]
+        for s, e in zip(starts, ends):
+            t_first = float(t[a + s])
+            t_last = float(t[a + e - 1])
+            if above[s]:
+                if self._holding and self._dip_start is not None:
+                    if t_first - self._dip_start < p.dip_tolerance_s:
+                        self._dip_start = None
+                    else:
+                        self._end_hold(self._dip_start)
+                if not self._holding:
+                    self._begin_hold(t_first)
+                self._update_hold(t_last)
+            elif self._holding:
+                if self._dip_start is None:
+                    self._dip_start = t_first
+                if t_last - self._dip_start >= p.dip_tolerance_s:
+                    self._end_hold(self._dip_start)
+                else:
+                    self._update_hold(t_last)
+        self._last_live_t = float(t[b - 1])
+
+    def _end_hold(self, t_end: float) -> None:
+        self._holding = False
+        self._hold_elapsed = max(0.0, t_end - self._hold_start)
+        self._dip_start = None
+        self._state = RepState.RELEASING
+
+
+class OnlineRepDetector:
+    """Causal rep detector fed packet by packet; see the module docstring.
+
+    Read ``state``, ``baseline_n``, ``onset_threshold_n``, ``hold_elapsed_s``,
+    ``plateau_ref_n`` and ``hold_level_n`` at any time for the live display.
+    Set ``side`` when the patient turns over: reps completed afterwards carry
+    it, and the previous side's plateau no longer raises the onset threshold.
+    """
+
+    def __init__(self, params: DetectorParams = DetectorParams(), side: str | None = None) -> None:
+        self.params = params
+        self._e = _RepEngine(params, live=True, side=side)
+
+    # --- feeding ---
+
+    def feed(self, t_s: np.ndarray, force_n: np.ndarray) -> list[DetectorEvent]:
+        """Process one packet (device times in s, strictly increasing; force in N)."""
+        t_s = np.asarray(t_s, dtype=np.float64)
+        force_n = np.asarray(force_n, dtype=np.float64)
+        k = t_s.size
+        if k == 0:
+            return []
+        if force_n.size != k or t_s.ndim != 1:
+            raise ValueError("feed: t_s and force_n must be 1-D arrays of the same length")
+        e = self._e
+        t_first = float(t_s[0])
+        t_last = float(t_s[-1])
+        if not t_first > e._last_t or (k > 1 and not t_last > t_first):
+            raise ValueError(f"feed: time must increase (got {t_first!r} after {e._last_t!r})")
+        e._last_t = t_last
+        e._append(t_s, force_n)
+        n = e._n
+        pos = e._pos
+        phase = e._phase
+        if phase == _REST:
+            if t_last < e._next_grid_t and e._x[max(pos - 2, 0) : n].max() < e._on_thr:
+                e._pos = n
+                return []
+        elif phase == _ACTIVE and t_last < e._next_grid_t and t_last < e._next_live_t and e._dip_start is None:
+            if t_first - e._last_live_t <= e.p.gap_bridge_s and (
+                e._shelf_thr == math.inf or e._x[max(pos - 2, 0) : n].max() < e._shelf_thr
+            ):
+                seg = e._x[max(pos - 2, 0) : n]
+                lo = seg.min()
+                if e._holding:
+                    if lo >= e._hold_level and lo >= e._a_off:
+                        e._pos = n
+                        e._last_live_t = t_last
+                        e._events = events = []
+                        e._update_hold(t_last)
+                        return events
+                elif lo >= e._a_off and (e._plateau_ref is None or e._x[pos:n].max() < e._hold_level):
+                    e._pos = n
+                    e._last_live_t = t_last
+                    return []
+        e._events = events = []
+        e.run()
+        return events
+
+    def reset(self) -> None:
+        """Forget everything but the rep counters and side: re-arms on the next 0.5 s of data."""
+        e = self._e
+        e._clear_buffer()
+        e._reset_core()
+
+    def rebaseline(self) -> None:
+        """Drop the baseline and any contraction in progress (e.g. after a tare)."""
+        e = self._e
+        e._pos = e._n
+        e._reset_core()
+
+    # --- live attributes ---
+
+    @property
+    def state(self) -> RepState:
+        return self._e._state
+
+    @property
+    def baseline_n(self) -> float | None:
+        e = self._e
+        if e._phase in _CONTRACTION:
+            return e._a_base
+        return e._baseline
+
+    @property
+    def noise_sigma_n(self) -> float | None:
+        return None if self._e._baseline is None else self._e._sigma
+
+    @property
+    def onset_threshold_n(self) -> float | None:
+        """Absolute force the press has to cross (frozen while a contraction is on)."""
+        e = self._e
+        if e._phase in _CONTRACTION:
+            return e._a_on
+        return None if e._baseline is None else e._on_thr
+
+    @property
+    def offset_threshold_n(self) -> float | None:
+        e = self._e
+        if e._phase in _CONTRACTION:
+            return e._a_off
+        if e._baseline is None:
+            return None
+        return e._baseline + self.params.offset_rel_onset * e._delta_on
+
+    @property
+    def hold_elapsed_s(self) -> float:
+        return self._e._hold_elapsed
+
+    @property
+    def plateau_ref_n(self) -> float | None:
+        """Live plateau estimate, net of baseline (None until 0.5 s into a contraction)."""
+        e = self._e
+        return e._plateau_ref if e._phase in _CONTRACTION else None
+
+    @property
+    def hold_level_n(self) -> float | None:
+        """Absolute force the hold timer counts above (80 % of the live plateau)."""
+        e = self._e
+        if e._phase in _CONTRACTION and e._plateau_ref is not None:
+            return e._hold_level
+        return None
+
+    @property
+    def side(self) -> str | None:
+        return self._e._side
+
+    @side.setter
+    def side(self, value: str | None) -> None:
+        e = self._e
+        if value != e._side:
+            if e._side is not None and value is not None:
+                e._p_ref = None  # a new side starts without the other side's plateau
+                if e._phase == _REST:
+                    e._set_thresholds()
+            e._side = value
+
+    @property
+    def reps(self) -> list[Rep]:
+        """Every rep completed so far, in order."""
+        return list(self._e.reps)
+
+    @property
+    def rejections(self) -> list[RepRejected]:
+        return list(self._e.rejections)
