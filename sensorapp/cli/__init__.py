@@ -16,7 +16,7 @@ from typing import NoReturn, Sequence
 from sensorapp import __version__
 
 # Subcommand modules, in help order. Imported lazily so `sensorapp scan` never loads Qt.
-SUBCOMMANDS: tuple[str, ...] = ("scan", "record", "analyze")
+SUBCOMMANDS: tuple[str, ...] = ("scan", "record", "analyze", "sessions", "export", "import_bundle")
 
 
 class CliError(Exception):

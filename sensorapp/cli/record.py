@@ -1,7 +1,10 @@
-"""`sensorapp record`: stream calibrated force to a CSV, headless.
+"""`sensorapp record`: stream calibrated force to a CSV and into the session store, headless.
 
 The CSV is written as samples arrive and fsynced at least twice a second, so
-a crash or a kill loses at most about half a second of samples.
+a crash or a kill loses at most about half a second of samples. The same
+samples go to the session store (see ``sensorapp.storage.recorder``), committed
+at least twice a second; a killed recording is recovered as an incomplete
+session the next time the store is opened, and shows in `sensorapp sessions`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sensorapp.devices.base import (
     SourceFailed,
     StreamEnded,
 )
+from sensorapp.storage.errors import StorageError
 from sensorapp.storage.samples_csv import SamplesCsvWriter
 
 from .sources import add_source_arguments, source_from_args
@@ -49,6 +53,11 @@ def register(sub: Any) -> None:
     p.add_argument("--tare", action="store_true", help="zero the belt at rest before recording (1 s; keep the leg relaxed)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write the samples")
     p.add_argument("--quiet", action="store_true", help="no live display, only the summary")
+    p.add_argument("--patient", metavar="NAME", help="file the session under this patient in the store (created if new)")
+    p.add_argument("--no-store", action="store_true", help="write only the CSV, not a session in the store")
+    from .sessions import add_data_dir_argument
+
+    add_data_dir_argument(p)
     p.set_defaults(func=run)
 
 
@@ -103,8 +112,17 @@ class LiveDisplay:
 class Recording:
     """Writes blocks until the device-time duration is reached."""
 
-    def __init__(self, writer: SamplesCsvWriter, source: ForceSource, duration_s: float | None, side: str, display: LiveDisplay) -> None:
+    def __init__(
+        self,
+        writer: SamplesCsvWriter,
+        source: ForceSource,
+        duration_s: float | None,
+        side: str,
+        display: LiveDisplay,
+        recorder: Any = None,
+    ) -> None:
         self.writer = writer
+        self.recorder = recorder  # a sensorapp.storage SessionRecorder, or None with --no-store
         self.source = source
         self.duration_s = duration_s
         self.side = side
@@ -119,6 +137,7 @@ class Recording:
             self._write(event.block.t_s, event.block.force_n)
         elif isinstance(event, LinkLost):
             self.display.message(f"link lost: {event.reason}; reconnecting...")
+            self._flush_store()
         elif isinstance(event, Reconnecting):
             self.display.status(f"reconnecting (attempt {event.attempt})...", force=True)
         elif isinstance(event, LinkRestored):
@@ -134,6 +153,15 @@ class Recording:
             self.display.message(event.reason)
             self.done.set()
 
+    def _flush_store(self) -> None:
+        """Commit what the store has buffered now: the stream may be quiet for a while."""
+        if self.recorder is not None and not self.recorder.closed:
+            try:
+                self.recorder.flush()
+            except StorageError as exc:
+                self.failure = f"session store: {exc}"
+                self.done.set()
+
     def _write(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
         if self.done.is_set():
             return
@@ -148,6 +176,13 @@ class Recording:
             self.failure = f"cannot write {self.writer.path}: {exc.strerror or exc}"
             self.done.set()
             return
+        if self.recorder is not None:
+            try:
+                self.recorder.add_samples(t_s, force_n)
+            except StorageError as exc:
+                self.failure = f"session store: {exc}"
+                self.done.set()
+                return
         st = self.source.stats
         pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
         battery = f"  battery {self.battery}%" if self.battery is not None else ""
@@ -168,6 +203,16 @@ async def _record(args: argparse.Namespace) -> int:
         source = await source_from_args(args)
     except (DeviceError, ValueError) as exc:
         fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    store = None
+    if not args.no_store:
+        from .sessions import open_store_from_args
+
+        store = open_store_from_args(args)
+        try:
+            patient_id = _patient_id(store, args.patient)
+        except StorageError as exc:
+            store.close()
+            fail(str(exc))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -188,7 +233,18 @@ async def _record(args: argparse.Namespace) -> int:
             writer = SamplesCsvWriter(out).open()
         except OSError as exc:
             fail(str(exc))
-        rec = Recording(writer, source, args.duration, args.side or "", display)
+        recorder = None
+        if store is not None:
+            try:
+                recorder = store.begin_session(
+                    patient_id=patient_id,
+                    device=info,
+                    calibration={"note": info.calibration if info else "", **_calibration_fields(source)},
+                    side=args.side,
+                )
+            except StorageError as exc:
+                fail(f"session store: {exc}")
+        rec = Recording(writer, source, args.duration, args.side or "", display, recorder)
         source.subscribe(rec.on_event)
         started = time.monotonic()
         await source.start_stream(args.rate)
@@ -201,6 +257,7 @@ async def _record(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         await _safe_disconnect(source)
         _discard_if_empty(locals().get("writer"))
+        _end_session(locals().get("recorder"), complete=False, reason=f"device error: {exc}")
         fail(str(exc))
     try:
         await asyncio.wait_for(source.disconnect(), 10.0)
@@ -211,6 +268,13 @@ async def _record(args: argparse.Namespace) -> int:
     except OSError as exc:
         fail(f"cannot finish {out}: {exc.strerror or exc}")
     display.close()
+    stored = _end_session(
+        recorder,
+        complete=rec.failure is None,
+        reason="finished" if rec.failure is None else rec.failure,
+    )
+    if store is not None:
+        store.close()
     st = source.stats
     rows = writer.rows_written
     lost_pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
@@ -221,9 +285,49 @@ async def _record(args: argparse.Namespace) -> int:
         f"malformed {st.malformed_packets}, reconnects {st.reconnects}",
         file=sys.stderr,
     )
+    if stored:
+        print(stored, file=sys.stderr)
     if rec.failure:
         fail(f"{rec.failure}; {rows} samples were saved to {out}")
     return 0
+
+
+def _patient_id(store: Any, name: str | None) -> int | None:
+    """The id of the patient called ``name`` (created when there is none), or None without a name."""
+    if name is None:
+        return None
+    found = store.find_patients(name)
+    if len(found) > 1:
+        raise StorageError(f"{len(found)} patients are called {name!r}; rename one in the app first")
+    try:
+        return found[0].id if found else store.add_patient(name).id
+    except ValueError as exc:
+        raise StorageError(f"--patient: {exc}") from None
+
+
+def _calibration_fields(source: ForceSource) -> dict[str, Any]:
+    """The calibration the source applied (a LinearCalibration on belts), as plain fields."""
+    import dataclasses
+
+    cal = getattr(source, "calibration", None)
+    if cal is not None and dataclasses.is_dataclass(cal) and not isinstance(cal, type):
+        return dataclasses.asdict(cal)
+    return {}
+
+
+def _end_session(recorder: Any, *, complete: bool, reason: str) -> str:
+    """Close the store's session; a line for the summary. An empty session is not kept."""
+    if recorder is None or recorder.closed:
+        return ""
+    try:
+        if recorder.samples_committed + recorder.samples_pending == 0:
+            recorder.discard()
+            return ""
+        record = recorder.finish(complete=complete, reason=reason)
+    except StorageError as exc:
+        return f"session store: {exc}; the session will be recovered as incomplete the next time the store is opened"
+    state = "complete" if record.complete else "incomplete"
+    return f"saved as session {record.id} ({state}, {record.rep_count} reps) in {recorder.store_path}"
 
 
 def _discard_if_empty(writer: SamplesCsvWriter | None) -> None:

@@ -1,0 +1,47 @@
+"""`sensorapp export SESSION_ID --format csv|json|bundle --out PATH`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sensorapp.storage.errors import StorageError
+
+from .sessions import add_data_dir_argument, open_store_from_args
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a session: samples+reps CSV, JSON, or a lossless bundle for the therapist",
+        description=(
+            "csv: the samples as time_s,force_n,side (what `analyze` reads) plus NAME.reps.csv next to it; "
+            "json: the session with its reps and metrics; bundle: one zip with everything, checksummed, "
+            "for `sensorapp import` on another computer."
+        ),
+    )
+    p.add_argument("session", metavar="SESSION_ID", help="the session's id (see `sensorapp sessions`) or UUID")
+    p.add_argument("--format", choices=("csv", "json", "bundle"), required=True)
+    p.add_argument("--out", required=True, metavar="PATH", type=Path, help="the file to write (replaced atomically)")
+    add_data_dir_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sensorapp.storage.export import export_session
+
+    from . import fail
+
+    store = open_store_from_args(args)
+    try:
+        try:
+            record = store.find_session(args.session)
+            written = export_session(store, record.id, args.format, args.out)
+        except StorageError as exc:
+            fail(str(exc))
+    finally:
+        store.close()
+    for path in written:
+        print(path)
+    return 0

@@ -1,0 +1,44 @@
+"""`sensorapp import BUNDLE`: add a session bundle to this store (once, however often it is imported)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sensorapp.storage.errors import StorageError
+
+from .sessions import add_data_dir_argument, open_store_from_args
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import a session bundle made by `sensorapp export --format bundle`",
+        description=(
+            "Checks the bundle (manifest, checksums, samples) and adds its session; a bundle already imported "
+            "is not added twice, and a damaged one is refused without writing anything."
+        ),
+    )
+    p.add_argument("bundle", metavar="BUNDLE", type=Path)
+    p.add_argument("--patient", metavar="NAME", help="file the session under this existing patient instead of the bundle's")
+    add_data_dir_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sensorapp.storage.bundle import import_bundle
+
+    from . import fail
+
+    store = open_store_from_args(args)
+    try:
+        try:
+            patient_id = store.patient_by_name(args.patient).id if args.patient else None
+            result = import_bundle(store, args.bundle, patient_id=patient_id)
+        except StorageError as exc:
+            fail(str(exc))
+    finally:
+        store.close()
+    print(result.message)
+    return 0

@@ -1,0 +1,142 @@
+"""Export one session as CSV (samples + reps) or JSON, written atomically.
+
+The samples CSV is exactly the ``time_s,force_n,side`` format that
+``sensorapp analyze`` and the replay source read. The reps CSV sits next to it
+(``NAME.reps.csv``); its free-text cells are neutralised against formula
+injection, its numbers are left as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from sensorapp import __version__
+from sensorapp.signal import Rep
+
+from .atomic import atomic_file, neutralise_csv_text
+from .records import json_ready
+from .samples_csv import HEADER, format_rows
+from .store import SessionStore
+
+JSON_FORMAT = "sensorapp-session"
+JSON_FORMAT_VERSION = 1
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "bundle")
+_CSV_ROWS_PER_WRITE = 100_000
+
+
+def reps_csv_path(samples_csv: str | os.PathLike[str]) -> Path:
+    """Where the reps CSV of a samples CSV goes: ``x.csv`` -> ``x.reps.csv``."""
+    p = Path(samples_csv)
+    stem = p.name[: -len(p.suffix)] if p.suffix.lower() == ".csv" else p.name
+    return p.with_name(stem + ".reps.csv")
+
+
+def export_csv(store: SessionStore, session_id: int, out: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Samples CSV at ``out`` and reps CSV next to it; returns both paths.
+
+    Both files are complete before either is renamed into place, so a full
+    disk leaves neither half-written.
+    """
+    record = store.session(session_id)
+    samples = store.samples(session_id)
+    reps = store.reps(session_id)
+    samples_path, reps_path = Path(out), reps_csv_path(out)
+    with atomic_file(samples_path, "w", what="export the samples to") as sf:
+        sf.write(",".join(HEADER) + "\n")
+        labels = samples.side
+        for lo in range(0, len(samples), _CSV_ROWS_PER_WRITE):
+            hi = lo + _CSV_ROWS_PER_WRITE
+            sf.write(format_rows(samples.t_s[lo:hi], samples.force_n[lo:hi], labels[lo:hi]))
+        sf.flush()
+        os.fsync(sf.fileno())  # a full disk shows here, before the reps file is renamed into place
+        with atomic_file(reps_path, "w", what="export the reps to") as rf:
+            write_reps_csv(rf, reps, session_uuid=record.uuid, patient=record.patient_name or "")
+    return samples_path, reps_path
+
+
+def rep_csv_columns() -> list[str]:
+    return ["session_uuid", "patient", *(f.name for f in dataclasses.fields(Rep))]
+
+
+def write_reps_csv(stream: Any, reps: Sequence[Rep], *, session_uuid: str, patient: str) -> None:
+    """One row per rep with every metric (rounded as ``Rep.to_dict``); text cells neutralised."""
+    writer = csv.writer(stream, lineterminator="\n")
+    columns = rep_csv_columns()
+    writer.writerow(columns)
+    for rep in reps:
+        row = {"session_uuid": session_uuid, "patient": patient, **rep.to_dict()}
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # a number: never neutralised, so -3.5 stays -3.5
+    return neutralise_csv_text(str(value))
+
+
+def session_json(store: SessionStore, session_id: int) -> dict[str, Any]:
+    """The session with its patient, protocol, device, calibration, reps, per-side metrics and symmetry."""
+    record = store.session(session_id)
+    patient = store.patient(record.patient_id) if record.patient_id is not None else None
+    summary = store.summary(session_id)
+    return json_ready(
+        {
+            "format": JSON_FORMAT,
+            "format_version": JSON_FORMAT_VERSION,
+            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "exported_by": f"sensorapp {__version__}",
+            "session": {
+                "id": record.id,
+                "uuid": record.uuid,
+                "started_at": record.started_at,
+                "ended_at": record.ended_at,
+                "complete": record.complete,
+                "state": record.state,
+                "end_reason": record.end_reason,
+                "app_version": record.app_version,
+                "samples": record.sample_count,
+                "duration_s": record.duration_s,
+                "samples_sha256": record.samples_sha256,
+                "protocol": record.protocol,
+                "device": record.device,
+                "calibration": record.calibration,
+                "notes": record.notes,
+            },
+            "patient": None if patient is None else patient.to_dict(),
+            "analysis": store.analysis_info(session_id),
+            **summary.to_dict(),
+        }
+    )
+
+
+def export_json(store: SessionStore, session_id: int, out: str | os.PathLike[str]) -> Path:
+    """The session as one JSON file (strict JSON: no NaN)."""
+    data = session_json(store, session_id)
+    path = Path(out)
+    with atomic_file(path, "w", what="export the session to") as f:
+        json.dump(data, f, indent=2, allow_nan=False)
+        f.write("\n")
+    return path
+
+
+def export_session(store: SessionStore, session_id: int, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
+    """Export in ``fmt`` ("csv", "json" or "bundle"); returns the files written."""
+    if fmt == "csv":
+        return list(export_csv(store, session_id, out))
+    if fmt == "json":
+        return [export_json(store, session_id, out)]
+    if fmt == "bundle":
+        from .bundle import export_bundle
+
+        return [export_bundle(store, session_id, out)]
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

@@ -1,0 +1,190 @@
+"""The store's schema and its ordered migrations.
+
+The version lives in SQLite's ``PRAGMA user_version``. Each step runs in its
+own transaction together with the version bump, so a failed step leaves the
+store exactly at the previous version. A store newer than this code is never
+touched. Add a step by appending to ``MIGRATIONS``; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import SchemaTooNewError, StorageError, storage_error
+from .sample_codec import SIDE_CODES, decode_f8, samples_sha256
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int  # the schema version after this step
+    description: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _v1_initial(conn: sqlite3.Connection) -> None:
+    # One execute per statement: executescript() would COMMIT the migration's transaction first.
+    for statement in _split_ddl(
+        """
+        CREATE TABLE patients (
+            id            INTEGER PRIMARY KEY,
+            uuid          TEXT NOT NULL UNIQUE,
+            name          TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            involved_side TEXT CHECK (involved_side IN ('left', 'right')),
+            body_mass_kg  REAL CHECK (body_mass_kg > 0),
+            lever_arm_m   REAL CHECK (lever_arm_m > 0),
+            created_at    TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            id               INTEGER PRIMARY KEY,
+            uuid             TEXT NOT NULL UNIQUE,
+            patient_id       INTEGER REFERENCES patients(id) ON DELETE RESTRICT,
+            protocol_json    TEXT NOT NULL,
+            device_json      TEXT NOT NULL,
+            calibration_json TEXT NOT NULL,
+            started_at       TEXT NOT NULL,
+            ended_at         TEXT,
+            complete         INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+            app_version      TEXT NOT NULL,
+            summary_json     TEXT
+        );
+        CREATE TABLE sample_chunks (
+            id         INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            seq        INTEGER NOT NULL,
+            side       TEXT NOT NULL CHECK (side IN ('', 'left', 'right')),
+            n          INTEGER NOT NULL CHECK (n > 0),
+            t_first_s  REAL NOT NULL,
+            t_last_s   REAL NOT NULL,
+            codec      TEXT NOT NULL,
+            t_s        BLOB NOT NULL,
+            force_n    BLOB NOT NULL,
+            UNIQUE (session_id, seq)
+        );
+        CREATE TABLE reps (
+            id           INTEGER PRIMARY KEY,
+            session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            side         TEXT NOT NULL,
+            rep_index    INTEGER NOT NULL,
+            onset_s      REAL NOT NULL,
+            release_s    REAL NOT NULL,
+            hold_s       REAL NOT NULL,
+            baseline_n   REAL NOT NULL,
+            plateau_n    REAL NOT NULL,
+            peak_n       REAL NOT NULL,
+            mean_n       REAL NOT NULL,
+            impulse_ns   REAL NOT NULL,
+            target_met   INTEGER NOT NULL CHECK (target_met IN (0, 1)),
+            metrics_json TEXT NOT NULL,
+            UNIQUE (session_id, side, rep_index)
+        );
+        """
+    ):
+        conn.execute(statement)
+
+
+def _split_ddl(script: str) -> list[str]:
+    return [stmt.strip() for stmt in script.split(";") if stmt.strip()]
+
+
+def _v2_recovery_and_identity(conn: sqlite3.Connection) -> None:
+    """Crash-recovery bookkeeping, a content hash for import de-duplication, and a history index."""
+    for ddl in (
+        "ALTER TABLE sessions ADD COLUMN end_reason TEXT",
+        "ALTER TABLE sessions ADD COLUMN last_saved_at TEXT",
+        "ALTER TABLE sessions ADD COLUMN sample_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN duration_s REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN samples_sha256 TEXT",
+        "ALTER TABLE sessions ADD COLUMN analysis_json TEXT",
+        "ALTER TABLE sessions ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX sessions_by_patient_start ON sessions (patient_id, started_at)",
+        "CREATE INDEX sessions_open ON sessions (id) WHERE ended_at IS NULL",
+    ):
+        conn.execute(ddl)
+    conn.execute(
+        "UPDATE sessions SET end_reason = CASE WHEN complete = 1 THEN 'finished' ELSE 'interrupted' END WHERE ended_at IS NOT NULL"
+    )
+    for (session_id,) in conn.execute("SELECT id FROM sessions").fetchall():
+        rows = conn.execute(
+            "SELECT side, n, codec, t_s, force_n FROM sample_chunks WHERE session_id = ? ORDER BY seq", (session_id,)
+        ).fetchall()
+        if rows:
+            t = np.concatenate([decode_f8(r[3], r[1], r[2]) for r in rows])
+            f = np.concatenate([decode_f8(r[4], r[1], r[2]) for r in rows])
+            codes = np.concatenate([np.full(r[1], SIDE_CODES[r[0]], dtype=np.uint8) for r in rows])
+            count, duration, digest = int(t.size), float(t[-1] - t[0]), samples_sha256(t, f, codes)
+        else:
+            count, duration, digest = 0, 0.0, samples_sha256(np.empty(0), np.empty(0), np.empty(0, np.uint8))
+        conn.execute(
+            "UPDATE sessions SET sample_count = ?, duration_s = ?, samples_sha256 = ?, analysis_json = ? WHERE id = ?",
+            (count, duration, digest, json.dumps({"params": None, "note": "analysed before schema v2"}), session_id),
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "patients, sessions, sample chunks, reps", _v1_initial),
+    Migration(2, "recovery bookkeeping, samples hash, history index", _v2_recovery_and_identity),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    *,
+    steps: Sequence[Migration] = MIGRATIONS,
+    target: int | None = None,
+    backup_to: Path | None = None,
+) -> list[int]:
+    """Bring the store up to ``target`` (default: the last step); returns the versions applied.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). With
+    ``backup_to``, a store that already holds data is copied there (SQLite
+    online backup) before the first step. Raises SchemaTooNewError for a store
+    newer than ``steps`` and StorageError when a step fails (the store then
+    stays at the last version that succeeded).
+    """
+    versions = [s.version for s in steps]
+    if versions != list(range(1, len(steps) + 1)):
+        raise ValueError(f"migration steps must be numbered 1, 2, 3...; got {versions}")
+    target = len(steps) if target is None else target
+    current = schema_version(conn)
+    if current > len(steps):
+        raise SchemaTooNewError(
+            f"this store has schema version {current}, written by a newer sensorapp (this one knows up to {len(steps)}); "
+            "it was not changed: update sensorapp to open it"
+        )
+    pending = [s for s in steps if current < s.version <= target]
+    if pending and current > 0 and backup_to is not None:
+        try:
+            backup = sqlite3.connect(backup_to)
+            with backup:
+                conn.backup(backup)
+            backup.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(exc, f"back up the store to {backup_to} before upgrading it") from None
+    applied: list[int] = []
+    for step in pending:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            step.apply(conn)
+            # PRAGMA takes no bound parameters; the value is an int from this module, not user input.
+            conn.execute(f"PRAGMA user_version = {int(step.version)}")
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, StorageError):
+                raise
+            err = storage_error(exc, f"upgrade the store to schema version {step.version} ({step.description})")
+            raise type(err)(f"{err}; the store is unchanged at version {schema_version(conn)}") from exc
+        applied.append(step.version)
+    return applied

@@ -1,0 +1,815 @@
+"""The session store: one SQLite file (WAL) holding patients, sessions, reps and every raw sample.
+
+Open it with ``SessionStore.open()``: that creates or upgrades the schema and
+recovers any session whose recorder died (a crash, a kill): such a session is
+closed as incomplete with its samples intact and its reps re-derived from
+them. All SQL is parameterised. One store object per thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import sqlite3
+import time
+import uuid as uuidlib
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from sensorapp import __version__
+from sensorapp.signal import DetectorParams, Rep, SessionSummary, SignalInputError, analyze_recording, summarize
+
+from .errors import (
+    PatientNotFoundError,
+    SessionClosedError,
+    SessionNotFoundError,
+    StorageError,
+    storage_error,
+)
+from .locks import RecordingLock
+from .paths import DB_FILENAME, LOCKS_DIRNAME, default_data_dir, ensure_private_dir
+from .records import SIDES, Patient, SessionProtocol, SessionRecord, SessionSamples, as_plain_dict, json_ready
+from .sample_codec import (
+    COMPACT_CHUNK_SAMPLES,
+    DEFAULT_CODEC,
+    SIDE_CODES,
+    SIDE_NAMES,
+    decode_f8,
+    encode_f8,
+    samples_sha256,
+    side_code,
+)
+from .schema import SCHEMA_VERSION, migrate
+
+if TYPE_CHECKING:
+    from .recorder import SessionRecorder
+
+log = logging.getLogger(__name__)
+
+_UNCHANGED: Any = object()
+
+_SESSION_COLUMNS = (
+    "s.id, s.uuid, s.patient_id, p.name, s.started_at, s.ended_at, s.complete, s.end_reason, s.protocol_json,"
+    " s.device_json, s.calibration_json, s.app_version, s.sample_count, s.duration_s, s.samples_sha256,"
+    " s.summary_json, s.notes"
+)
+_SESSION_FROM = "FROM sessions s LEFT JOIN patients p ON p.id = s.patient_id"
+
+
+def utc_iso(moment: datetime) -> str:
+    """The one text form of a moment in the store: UTC, microseconds, '+00:00' (sorts as text)."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes in the store must be timezone-aware")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleSegment:
+    """Consecutive samples of one side, ready to become one or more chunks."""
+
+    side_code: int
+    t_s: np.ndarray
+    force_n: np.ndarray
+
+
+class SessionStore:
+    """Patients, sessions, reps and raw samples in ``<data dir>/sensorapp.db``."""
+
+    def __init__(self, conn: sqlite3.Connection, data_dir: Path, *, now: Callable[[], datetime] = _utc_now) -> None:
+        self._conn = conn
+        self.data_dir = data_dir
+        self.path = data_dir / DB_FILENAME
+        self._now = now
+        self._live_session_ids: set[int] = set()
+        self.recovered_session_ids: list[int] = []
+        self.recovery_errors: list[str] = []
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        recover: bool = True,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> "SessionStore":
+        """Open (creating or upgrading) the store in ``data_dir`` (default: see ``paths.default_data_dir``).
+
+        With ``recover`` (the default), sessions left open by a recorder that
+        died are closed as incomplete and re-analysed (``recovered_session_ids``).
+        Raises StorageError (SchemaTooNewError for a store from a newer app).
+        """
+        folder = Path(data_dir) if data_dir is not None else default_data_dir()
+        try:
+            ensure_private_dir(folder)
+        except OSError as exc:
+            raise storage_error(exc, f"create the data folder {folder}") from None
+        path = folder / DB_FILENAME
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, f"open the session store {path}") from None
+        try:
+            if os.name == "posix":
+                os.chmod(path, 0o600)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StorageError(f"the session store {path} cannot use write-ahead logging (journal mode {mode!r})")
+            conn.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut, not only a crash
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, backup_to=folder / f"{DB_FILENAME}.before-v{SCHEMA_VERSION}.bak")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StorageError(f"{path} is not a sensorapp session store or is damaged ({exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, folder, now=now)
+        if recover:
+            store.recover_interrupted()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "SessionStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.data_dir / LOCKS_DIRNAME
+
+    def _lock_for(self, session_uuid: str) -> RecordingLock:
+        return RecordingLock(self.locks_dir / f"{session_uuid}.lock")
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; any error rolls back and becomes a StorageError saying what failed."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, doing) from None
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise storage_error(exc, doing) from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite may have rolled back by itself (e.g. on SQLITE_FULL)
+                pass
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise storage_error(exc, "read the session store") from None
+
+    # ------------------------------------------------------------------ patients
+
+    def add_patient(
+        self,
+        name: str,
+        *,
+        involved_side: str | None = None,
+        body_mass_kg: float | None = None,
+        lever_arm_m: float | None = None,
+        patient_uuid: str | None = None,
+    ) -> Patient:
+        """A new patient (a name or a pseudonym; names need not be unique)."""
+        values = validated_patient_fields(name, involved_side, body_mass_kg, lever_arm_m)
+        pid_uuid = _checked_uuid(patient_uuid) if patient_uuid else str(uuidlib.uuid4())
+        with self._transaction(f"add the patient {values[0]!r}") as conn:
+            cur = conn.execute(
+                "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (pid_uuid, *values, utc_iso(self._now())),
+            )
+            new_id = int(cur.lastrowid)
+        return self.patient(new_id)
+
+    def update_patient(
+        self,
+        patient_id: int,
+        *,
+        name: str = _UNCHANGED,
+        involved_side: str | None = _UNCHANGED,
+        body_mass_kg: float | None = _UNCHANGED,
+        lever_arm_m: float | None = _UNCHANGED,
+    ) -> Patient:
+        """Change some of a patient's fields (the others keep their values). Stored summaries are not redone."""
+        old = self.patient(patient_id)
+        values = validated_patient_fields(
+            old.name if name is _UNCHANGED else name,
+            old.involved_side if involved_side is _UNCHANGED else involved_side,
+            old.body_mass_kg if body_mass_kg is _UNCHANGED else body_mass_kg,
+            old.lever_arm_m if lever_arm_m is _UNCHANGED else lever_arm_m,
+        )
+        with self._transaction(f"update the patient {old.name!r}") as conn:
+            conn.execute(
+                "UPDATE patients SET name = ?, involved_side = ?, body_mass_kg = ?, lever_arm_m = ? WHERE id = ?",
+                (*values, patient_id),
+            )
+        return self.patient(patient_id)
+
+    def patient(self, patient_id: int) -> Patient:
+        rows = self._read(
+            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients WHERE id = ?",
+            (patient_id,),
+        )
+        if not rows:
+            raise PatientNotFoundError(f"no patient with id {patient_id}")
+        return _patient_from_row(rows[0])
+
+    def patients(self) -> list[Patient]:
+        rows = self._read(
+            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients ORDER BY name COLLATE NOCASE, id"
+        )
+        return [_patient_from_row(r) for r in rows]
+
+    def find_patients(self, name: str) -> list[Patient]:
+        """Patients with exactly this name, ignoring case and surrounding spaces."""
+        rows = self._read(
+            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients"
+            " WHERE lower(trim(name)) = lower(trim(?)) ORDER BY id",
+            (name,),
+        )
+        return [_patient_from_row(r) for r in rows]
+
+    def patient_by_name(self, name: str) -> Patient:
+        """The one patient with this name; PatientNotFoundError when none or several match."""
+        found = self.find_patients(name)
+        if not found:
+            raise PatientNotFoundError(f"no patient called {name!r}")
+        if len(found) > 1:
+            ids = ", ".join(str(p.id) for p in found)
+            raise PatientNotFoundError(f"{len(found)} patients are called {name!r} (ids {ids}); tell them apart by id")
+        return found[0]
+
+    def patient_by_uuid(self, patient_uuid: str) -> Patient | None:
+        rows = self._read(
+            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients WHERE uuid = ?",
+            (patient_uuid,),
+        )
+        return _patient_from_row(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------ recording
+
+    def begin_session(
+        self,
+        *,
+        patient_id: int | None = None,
+        protocol: SessionProtocol | Mapping[str, Any] = SessionProtocol(),
+        device: object = None,
+        calibration: object = None,
+        side: str | None = None,
+        started_at: datetime | None = None,
+        notes: str = "",
+        commit_interval_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> "SessionRecorder":
+        """Create a session and return the recorder that fills it.
+
+        ``device`` and ``calibration``: dataclasses (``SourceInfo``,
+        ``LinearCalibration``) or mappings, stored as JSON. ``side`` labels the
+        samples until ``recorder.set_side``. ``commit_interval_s`` (<= 1 s)
+        bounds what a crash can lose; ``clock`` is injectable for tests.
+        """
+        from .recorder import SessionRecorder
+
+        if not 0 < commit_interval_s <= 1.0:
+            raise ValueError(f"commit_interval_s must be in (0, 1] s, got {commit_interval_s!r}")
+        proto = protocol if isinstance(protocol, SessionProtocol) else SessionProtocol.from_dict(protocol)
+        side_code(side)
+        if patient_id is not None:
+            self.patient(patient_id)
+        session_uuid = str(uuidlib.uuid4())
+        lock = self._lock_for(session_uuid)
+        try:
+            if not lock.try_acquire():  # a fresh uuid: only fails if the locks folder is broken
+                raise StorageError(f"cannot lock {lock.path}")
+        except OSError as exc:
+            raise storage_error(exc, f"create the recording lock in {self.locks_dir}") from None
+        start = started_at or self._now()
+        try:
+            with self._transaction("start a session") as conn:
+                cur = conn.execute(
+                    "INSERT INTO sessions (uuid, patient_id, protocol_json, device_json, calibration_json, started_at,"
+                    " app_version, notes, last_saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_uuid,
+                        patient_id,
+                        json.dumps(proto.to_dict()),
+                        json.dumps(as_plain_dict(device)),
+                        json.dumps(as_plain_dict(calibration)),
+                        utc_iso(start),
+                        __version__,
+                        notes,
+                        utc_iso(start),
+                    ),
+                )
+                session_id = int(cur.lastrowid)
+        except BaseException:
+            lock.release()
+            raise
+        self._live_session_ids.add(session_id)
+        return SessionRecorder(
+            self, session_id, session_uuid, lock, side=side, commit_interval_s=commit_interval_s, clock=clock
+        )
+
+    def _commit_segments(
+        self, session_id: int, first_seq: int, segments: Sequence[SampleSegment], sample_count: int, duration_s: float
+    ) -> int:
+        """One transaction: the segments as chunks plus the session's progress; returns the next seq.
+
+        Raises SessionClosedError if the session has ended meanwhile (e.g.
+        recovered by another process that found no live recorder).
+        """
+        seq = first_seq
+        with self._transaction("save the recorded samples") as conn:
+            cur = conn.execute(
+                "UPDATE sessions SET last_saved_at = ?, sample_count = ?, duration_s = ? WHERE id = ? AND ended_at IS NULL",
+                (utc_iso(self._now()), sample_count, duration_s, session_id),
+            )
+            if cur.rowcount != 1:
+                raise SessionClosedError(f"session {session_id} has ended; its recorder can no longer add samples")
+            seq = self._insert_chunks(conn, session_id, seq, segments, chunk_samples=COMPACT_CHUNK_SAMPLES)
+        return seq
+
+    @staticmethod
+    def _insert_chunks(
+        conn: sqlite3.Connection, session_id: int, seq: int, segments: Sequence[SampleSegment], *, chunk_samples: int
+    ) -> int:
+        for seg in segments:
+            for lo in range(0, seg.t_s.size, chunk_samples):
+                t = seg.t_s[lo : lo + chunk_samples]
+                f = seg.force_n[lo : lo + chunk_samples]
+                conn.execute(
+                    "INSERT INTO sample_chunks (session_id, seq, side, n, t_first_s, t_last_s, codec, t_s, force_n)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id,
+                        seq,
+                        SIDE_NAMES[seg.side_code],
+                        int(t.size),
+                        float(t[0]),
+                        float(t[-1]),
+                        DEFAULT_CODEC,
+                        encode_f8(t),
+                        encode_f8(f),
+                    ),
+                )
+                seq += 1
+        return seq
+
+    def _recording_ended(self, session_id: int) -> None:
+        self._live_session_ids.discard(session_id)
+
+    # ------------------------------------------------------------------ finishing and recovery
+
+    def _finalise(
+        self,
+        session_id: int,
+        *,
+        complete: bool,
+        reason: str,
+        ended_at: datetime,
+        params: DetectorParams = DetectorParams(),
+    ) -> SessionRecord:
+        """Close an open session: compact its chunks, derive reps and summary from its samples, set the end."""
+        record = self.session(session_id)
+        if record.ended_at is not None:
+            raise SessionClosedError(f"session {session_id} has already ended")
+        samples = self.samples(session_id)
+        patient = self.patient(record.patient_id) if record.patient_id is not None else None
+        summary, analysis = self._analyse(samples, record.protocol, patient, params)
+        digest = samples_sha256(samples.t_s, samples.force_n, samples.side_codes)
+        segments = _segments_of(samples)
+        compacted_chunks = sum(math.ceil(s.t_s.size / COMPACT_CHUNK_SAMPLES) for s in segments)
+        with self._transaction(f"finish session {session_id}") as conn:
+            still_open = conn.execute("SELECT ended_at IS NULL FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if not still_open or not still_open[0]:
+                raise SessionClosedError(f"session {session_id} has already ended")
+            stored_chunks = conn.execute("SELECT count(*) FROM sample_chunks WHERE session_id = ?", (session_id,)).fetchone()[0]
+            if stored_chunks > compacted_chunks:
+                conn.execute("DELETE FROM sample_chunks WHERE session_id = ?", (session_id,))
+                self._insert_chunks(conn, session_id, 0, segments, chunk_samples=COMPACT_CHUNK_SAMPLES)
+            self._replace_reps(conn, session_id, summary)
+            conn.execute(
+                "UPDATE sessions SET ended_at = ?, complete = ?, end_reason = ?, summary_json = ?, analysis_json = ?,"
+                " samples_sha256 = ?, sample_count = ?, duration_s = ? WHERE id = ?",
+                (
+                    utc_iso(ended_at),
+                    int(bool(complete)),
+                    reason,
+                    json.dumps(json_ready(summary.to_dict())),
+                    json.dumps(analysis),
+                    digest,
+                    len(samples),
+                    _duration(samples.t_s),
+                    session_id,
+                ),
+            )
+        self._live_session_ids.discard(session_id)
+        return self.session(session_id)
+
+    def recover_interrupted(self) -> list[int]:
+        """Close every open session whose recorder is gone, as incomplete; returns their ids.
+
+        A session whose recorder still holds its lock (this or another
+        process) is left alone. A failure to recover one session (e.g. a full
+        disk) is logged in ``recovery_errors`` and does not stop the store
+        from opening; the next open tries again.
+        """
+        recovered: list[int] = []
+        rows = self._read("SELECT id, uuid, started_at, last_saved_at FROM sessions WHERE ended_at IS NULL ORDER BY id")
+        for session_id, session_uuid, started_at, last_saved_at in rows:
+            if session_id in self._live_session_ids:
+                continue
+            lock = self._lock_for(session_uuid)
+            try:
+                if not lock.try_acquire():
+                    continue  # its recorder is alive
+            except OSError as exc:
+                self.recovery_errors.append(f"session {session_id}: cannot check its recording lock: {exc}")
+                continue
+            try:
+                self._finalise(
+                    session_id, complete=False, reason="interrupted", ended_at=parse_iso(last_saved_at or started_at)
+                )
+                recovered.append(session_id)
+                log.warning("recovered session %d (%s): its recording was interrupted; marked incomplete", session_id, session_uuid)
+            except SessionClosedError:
+                pass  # another process recovered it first
+            except StorageError as exc:
+                self.recovery_errors.append(f"session {session_id}: {exc}")
+                log.error("could not recover session %d: %s", session_id, exc)
+            finally:
+                lock.release()
+        self.recovered_session_ids.extend(recovered)
+        return recovered
+
+    def _analyse(
+        self,
+        samples: SessionSamples,
+        protocol: Mapping[str, Any],
+        patient: Patient | None,
+        params: DetectorParams,
+    ) -> tuple[SessionSummary, dict[str, Any]]:
+        """Reps and summary of the samples (the signal layer's offline analysis), and a note of how."""
+        target_hold_s = float(protocol.get("hold_s", params.target_hold_s))
+        error: str | None = None
+        reps: list[Rep] = []
+        if len(samples):
+            try:
+                reps = analyze_recording(samples.t_s, samples.force_n, samples.analysis_side(), params)
+            except SignalInputError as exc:
+                error = str(exc)
+                log.error("analysis failed: %s", exc)
+            except Exception as exc:  # a detector bug must not stop a session from being closed or recovered
+                error = f"{type(exc).__name__}: {exc}"
+                log.exception("analysis crashed")
+        summary = summarize(
+            reps,
+            target_hold_s=target_hold_s,
+            involved_side=patient.involved_side if patient else None,
+            body_mass_kg=patient.body_mass_kg if patient else None,
+            lever_arm_m=patient.lever_arm_m if patient else None,
+        )
+        analysis = {
+            "params": json_ready(dataclasses.asdict(params)),
+            "analysed_at": utc_iso(self._now()),
+            "app_version": __version__,
+            "error": error,
+        }
+        return summary, analysis
+
+    @staticmethod
+    def _replace_reps(conn: sqlite3.Connection, session_id: int, summary: SessionSummary) -> None:
+        conn.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
+        for rep in summary.reps:
+            conn.execute(
+                "INSERT INTO reps (session_id, side, rep_index, onset_s, release_s, hold_s, baseline_n, plateau_n, peak_n,"
+                " mean_n, impulse_ns, target_met, metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    rep.side or "",
+                    int(rep.index),
+                    float(rep.onset_s),
+                    float(rep.release_s),
+                    float(rep.hold_s),
+                    float(rep.baseline_n),
+                    float(rep.plateau_n),
+                    float(rep.peak_n),
+                    float(rep.mean_n),
+                    float(rep.impulse_ns),
+                    int(bool(rep.target_met)),
+                    json.dumps(rep_to_json(rep)),
+                ),
+            )
+
+    # ------------------------------------------------------------------ reading sessions
+
+    def sessions(self, patient_id: int | None = None) -> list[SessionRecord]:
+        """Sessions in start order, of one patient or of all."""
+        if patient_id is None:
+            rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} ORDER BY s.started_at, s.id")
+        else:
+            rows = self._read(
+                f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.patient_id = ? ORDER BY s.started_at, s.id", (patient_id,)
+            )
+        return [_session_from_row(r) for r in rows]
+
+    def session(self, session_id: int) -> SessionRecord:
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.id = ?", (session_id,))
+        if not rows:
+            raise SessionNotFoundError(f"no session with id {session_id}")
+        return _session_from_row(rows[0])
+
+    def session_by_uuid(self, session_uuid: str) -> SessionRecord | None:
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.uuid = ?", (session_uuid,))
+        return _session_from_row(rows[0]) if rows else None
+
+    def find_session(self, ref: str | int) -> SessionRecord:
+        """A session by id ("12"), by UUID, or by a UUID prefix of at least 8 characters."""
+        text = str(ref).strip()
+        if text.isdigit():
+            return self.session(int(text))
+        if len(text) < 8:
+            raise SessionNotFoundError(f"{text!r} is not a session id (a number) or a UUID (at least its first 8 characters)")
+        pattern = text.lower().replace("%", "").replace("_", "") + "%"
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.uuid LIKE ? ORDER BY s.id", (pattern,))
+        if not rows:
+            raise SessionNotFoundError(f"no session with UUID {text}")
+        if len(rows) > 1:
+            raise SessionNotFoundError(f"{len(rows)} sessions have a UUID starting with {text}; give more of it")
+        return _session_from_row(rows[0])
+
+    def samples(self, session_id: int) -> SessionSamples:
+        """Every raw sample of the session, exactly as recorded."""
+        rows = self._read(
+            "SELECT side, n, codec, t_s, force_n FROM sample_chunks WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        if not rows:
+            self.session(session_id)  # SessionNotFoundError if it does not exist
+        total = sum(int(r[1]) for r in rows)
+        t = np.empty(total, dtype=np.float64)
+        f = np.empty(total, dtype=np.float64)
+        codes = np.empty(total, dtype=np.uint8)
+        at = 0
+        for side, n, codec, t_blob, f_blob in rows:
+            t[at : at + n] = decode_f8(t_blob, n, codec)
+            f[at : at + n] = decode_f8(f_blob, n, codec)
+            codes[at : at + n] = SIDE_CODES.get(side, 0)
+            at += n
+        return SessionSamples(t, f, codes)
+
+    def reps(self, session_id: int) -> list[Rep]:
+        """The stored reps, in order (side, then index within the side)."""
+        rows = self._read(
+            "SELECT metrics_json FROM reps WHERE session_id = ? ORDER BY CASE side WHEN 'left' THEN 0 WHEN 'right' THEN 1 ELSE 2 END,"
+            " rep_index",
+            (session_id,),
+        )
+        if not rows:
+            self.session(session_id)
+        try:
+            return [rep_from_json(json.loads(r[0])) for r in rows]
+        except (TypeError, ValueError):
+            # Stored by a version whose Rep had other fields: derive them again from the samples.
+            return list(self.reanalyse(session_id).reps)
+
+    def summary(self, session_id: int) -> SessionSummary:
+        """Per-side summaries and symmetry from the stored reps and the patient's current details."""
+        record = self.session(session_id)
+        patient = self.patient(record.patient_id) if record.patient_id is not None else None
+        return summarize(
+            self.reps(session_id),
+            target_hold_s=record.target_hold_s,
+            involved_side=patient.involved_side if patient else None,
+            body_mass_kg=patient.body_mass_kg if patient else None,
+            lever_arm_m=patient.lever_arm_m if patient else None,
+        )
+
+    def reanalyse(self, session_id: int, params: DetectorParams = DetectorParams(), *, save: bool = False) -> SessionSummary:
+        """Run the analysis again on the raw samples with ``params``; ``save`` replaces the stored reps and summary."""
+        record = self.session(session_id)
+        if save and record.ended_at is None:
+            raise StorageError(f"session {session_id} is still being recorded; re-analyse it once it has ended")
+        patient = self.patient(record.patient_id) if record.patient_id is not None else None
+        summary, analysis = self._analyse(self.samples(session_id), record.protocol, patient, params)
+        if save:
+            with self._transaction(f"save the new analysis of session {session_id}") as conn:
+                self._replace_reps(conn, session_id, summary)
+                conn.execute(
+                    "UPDATE sessions SET summary_json = ?, analysis_json = ? WHERE id = ?",
+                    (json.dumps(json_ready(summary.to_dict())), json.dumps(analysis), session_id),
+                )
+        return summary
+
+    def analysis_info(self, session_id: int) -> dict[str, Any] | None:
+        """How the stored reps were derived: detector params, when, app version, error if any."""
+        rows = self._read("SELECT analysis_json FROM sessions WHERE id = ?", (session_id,))
+        if not rows:
+            raise SessionNotFoundError(f"no session with id {session_id}")
+        return json.loads(rows[0][0]) if rows[0][0] else None
+
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session with its reps and samples. Refuses one that is being recorded."""
+        record = self.session(session_id)
+        if record.ended_at is None:
+            lock = self._lock_for(record.uuid)
+            if session_id in self._live_session_ids or not lock.try_acquire():
+                raise StorageError(f"session {session_id} is being recorded; stop the recording first")
+            lock.release()
+        with self._transaction(f"delete session {session_id}") as conn:
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # ------------------------------------------------------------------ import (used by bundle.py)
+
+    def _insert_finished_session(
+        self,
+        *,
+        session_uuid: str,
+        patient_id: int | None,
+        protocol: Mapping[str, Any],
+        device: Mapping[str, Any],
+        calibration: Mapping[str, Any],
+        started_at: datetime,
+        ended_at: datetime | None,
+        complete: bool,
+        end_reason: str | None,
+        app_version: str,
+        notes: str,
+        samples: SessionSamples,
+        reps: Sequence[Rep],
+        summary: Mapping[str, Any] | None,
+        analysis: Mapping[str, Any] | None,
+        conn: sqlite3.Connection,
+    ) -> int:
+        """Insert a whole ended session inside the caller's transaction; returns its id."""
+        cur = conn.execute(
+            "INSERT INTO sessions (uuid, patient_id, protocol_json, device_json, calibration_json, started_at, ended_at,"
+            " complete, end_reason, app_version, notes, last_saved_at, sample_count, duration_s, samples_sha256,"
+            " summary_json, analysis_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session_uuid,
+                patient_id,
+                json.dumps(dict(protocol)),
+                json.dumps(dict(device)),
+                json.dumps(dict(calibration)),
+                utc_iso(started_at),
+                utc_iso(ended_at or started_at),
+                int(bool(complete)),
+                end_reason or ("finished" if complete else "interrupted"),
+                app_version,
+                notes,
+                utc_iso(ended_at or started_at),
+                len(samples),
+                _duration(samples.t_s),
+                samples_sha256(samples.t_s, samples.force_n, samples.side_codes),
+                None if summary is None else json.dumps(json_ready(dict(summary))),
+                None if analysis is None else json.dumps(json_ready(dict(analysis))),
+            ),
+        )
+        session_id = int(cur.lastrowid)
+        self._insert_chunks(conn, session_id, 0, _segments_of(samples), chunk_samples=COMPACT_CHUNK_SAMPLES)
+        for rep in reps:
+            conn.execute(
+                "INSERT INTO reps (session_id, side, rep_index, onset_s, release_s, hold_s, baseline_n, plateau_n, peak_n,"
+                " mean_n, impulse_ns, target_met, metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    rep.side or "",
+                    int(rep.index),
+                    float(rep.onset_s),
+                    float(rep.release_s),
+                    float(rep.hold_s),
+                    float(rep.baseline_n),
+                    float(rep.plateau_n),
+                    float(rep.peak_n),
+                    float(rep.mean_n),
+                    float(rep.impulse_ns),
+                    int(bool(rep.target_met)),
+                    json.dumps(rep_to_json(rep)),
+                ),
+            )
+        return session_id
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def rep_to_json(rep: Rep) -> dict[str, Any]:
+    """Every field of a Rep at full precision (``Rep.to_dict`` rounds, this does not)."""
+    return dataclasses.asdict(rep)
+
+
+def rep_from_json(data: Mapping[str, Any]) -> Rep:
+    """A Rep from ``rep_to_json``; TypeError when the fields do not match this version's Rep."""
+    known = {f.name for f in dataclasses.fields(Rep)}
+    return Rep(**{k: v for k, v in data.items() if k in known})
+
+
+def _segments_of(samples: SessionSamples) -> list[SampleSegment]:
+    """Runs of one side, in order."""
+    n = len(samples)
+    if n == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(samples.side_codes.astype(np.int16)) != 0) + 1
+    bounds = [0, *cuts.tolist(), n]
+    return [
+        SampleSegment(int(samples.side_codes[lo]), samples.t_s[lo:hi], samples.force_n[lo:hi])
+        for lo, hi in zip(bounds[:-1], bounds[1:])
+    ]
+
+
+def _duration(t_s: np.ndarray) -> float:
+    return float(t_s[-1] - t_s[0]) if t_s.size else 0.0
+
+
+def _checked_uuid(text: str) -> str:
+    try:
+        return str(uuidlib.UUID(str(text)))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a UUID") from None
+
+
+def validated_patient_fields(
+    name: str, involved_side: str | None, body_mass_kg: float | None, lever_arm_m: float | None
+) -> tuple[str, str | None, float | None, float | None]:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a patient needs a name or a pseudonym")
+    clean = " ".join(name.split())
+    if len(clean) > 200:
+        raise ValueError("a patient name is at most 200 characters")
+    if involved_side not in (None, *SIDES):
+        raise ValueError(f"involved_side must be 'left', 'right' or None, got {involved_side!r}")
+    for label, value in (("body_mass_kg", body_mass_kg), ("lever_arm_m", lever_arm_m)):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{label} must be a positive number or None, got {value!r}")
+    return (
+        clean,
+        involved_side,
+        None if body_mass_kg is None else float(body_mass_kg),
+        None if lever_arm_m is None else float(lever_arm_m),
+    )
+
+
+def _patient_from_row(row: tuple[Any, ...]) -> Patient:
+    return Patient(
+        id=int(row[0]),
+        uuid=row[1],
+        name=row[2],
+        involved_side=row[3],
+        body_mass_kg=row[4],
+        lever_arm_m=row[5],
+        created_at=parse_iso(row[6]),
+    )
+
+
+def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
+    return SessionRecord(
+        id=int(row[0]),
+        uuid=row[1],
+        patient_id=row[2],
+        patient_name=row[3],
+        started_at=parse_iso(row[4]),
+        ended_at=parse_iso(row[5]) if row[5] else None,
+        complete=bool(row[6]),
+        end_reason=row[7],
+        protocol=json.loads(row[8]),
+        device=json.loads(row[9]),
+        calibration=json.loads(row[10]),
+        app_version=row[11],
+        sample_count=int(row[12]),
+        duration_s=float(row[13]),
+        samples_sha256=row[14],
+        summary=json.loads(row[15]) if row[15] else None,
+        notes=row[16] or "",
+    )
