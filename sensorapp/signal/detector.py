@@ -157,7 +157,6 @@ class _RepEngine:
             self._below -= shift
             self._split_c -= shift
             self._shelf_lo -= shift
-            self._pk_upto -= shift
 
     # ------------------------------------------------------------------ core state
 
@@ -168,7 +167,6 @@ class _RepEngine:
         self._baseline: float | None = None
         self._sigma = 0.0
         self._p_ref: float | None = None  # previous plateau, this side: onset threshold, stuck guard
-        self._p_guard: float | None = None  # last plateau of any side: shelf plausibility
         self._last_release_t = -math.inf
         self._cur_label = ""
         self._delta_on = self.p.onset_floor_n
@@ -182,8 +180,6 @@ class _RepEngine:
         self._a_delta = 0.0
         self._a_off = 0.0
         self._a_on = 0.0
-        self._pk = -math.inf  # max of med3(med3(force)) over [onset, _pk_upto)
-        self._pk_upto = 0
         self._shelf_thr = math.inf
         self._shelf_level = 0.0
         self._shelf_sigma = 0.0
@@ -316,21 +312,13 @@ class _RepEngine:
         base = float(self._baseline)  # type: ignore[arg-type]
         sigma = self._sigma
         quiet_n = max(p.stuck_spread_k_sigma * sigma, p.stuck_spread_floor_n)
+        flat_n = self._flat_n(sigma, self._delta_on)
         lo = max(self._rest_start, self._search(self._rest_start, c, float(t[c]) - p.backdate_lookback_s))
-        # The foot of the rise: the last quiet stretch before the crossing. Normally that is
+        # The foot of the rise: the last rest level before the crossing. Normally that is
         # the rest the baseline came from; after a pre-tension step it is the new level.
-        win = p.shelf_quiet_s
-        foot = base
-        foot_lo = lo
-        end_t = float(t[c])
-        while end_t - win >= float(t[lo]) - 1e-9:
-            a = self._search(lo, c, end_t - win)
-            b = self._search(a, c, end_t)
-            q = self._quiet_window(a, b) if t[b - 1] - t[a] >= 0.5 * win else None
-            if q is not None and q[0] < quiet_n:
-                foot, foot_lo = q[1], a
-                break
-            end_t -= 0.5 * win
+        foot, foot_lo = self._foot(lo, c, quiet_n, flat_n)
+        if foot is None:
+            foot = base
         low = foot + p.backdate_k_sigma * sigma
         onset = c
         if c > foot_lo:
@@ -338,15 +326,10 @@ class _RepEngine:
             hits = np.flatnonzero(quiet)
             onset = foot_lo + int(hits[-1]) if hits.size else foot_lo
         # The rep's baseline: the rest level just before the press (issue 3, section 4):
-        # the median of the rep_baseline_s before the onset, or of the foot if that is not quiet.
+        # the rep_baseline_s before the onset if that is a rest level, else the foot.
         b0 = self._search(self._rest_start, onset, float(t[onset]) - p.rep_baseline_s)
-        q = self._quiet_window(b0, onset + 1)
-        if q is not None and (q[0] < quiet_n or foot_lo >= onset):
-            base = q[1]
-        else:
-            q = self._quiet_window(foot_lo, onset + 1)
-            if q is not None:
-                base = q[1]
+        level = self._level(b0, onset + 1, quiet_n, flat_n)
+        base = foot if level is None else level
         self._onset = onset
         self._confirm = j
         self._a_base = base
@@ -354,8 +337,6 @@ class _RepEngine:
         self._a_delta = self._delta_on
         self._a_on = self._on_thr
         self._a_off = base + p.offset_rel_onset * self._delta_on
-        self._pk = -math.inf
-        self._pk_upto = onset
         self._shelf_thr = math.inf
         self._phase = _ACTIVE
         if self._live:
@@ -370,6 +351,21 @@ class _RepEngine:
             self._next_live_t = float(t[onset]) + p.live_plateau_delay_s
             self._next_progress_t = math.inf
             self._last_live_t = float(t[j])
+
+    def _foot(self, lo: int, c: int, quiet_n: float, flat_n: float) -> tuple[float | None, int]:
+        """(level, start) of the last rest-level window (shelf_quiet_s) before index c, not before lo."""
+        t = self._t
+        win = self.p.shelf_quiet_s
+        end_t = float(t[c])
+        while end_t - win >= float(t[lo]) - 1e-9:
+            a = self._search(lo, c, end_t - win)
+            b = self._search(a, c, end_t)
+            if b - a >= 4 and t[b - 1] - t[a] >= 0.5 * win:
+                level = self._level(a, b, quiet_n, flat_n)
+                if level is not None:
+                    return level, a
+            end_t -= 0.5 * win
+        return None, lo
 
     def _step_active(self, n: int) -> None:
         pos = self._pos
@@ -481,13 +477,6 @@ class _RepEngine:
         else:
             self._pos = n
 
-    def _peak_before(self, lo: int) -> float:
-        """Max of med3(med3(force)) over [onset, lo), kept incrementally (lo only grows)."""
-        if lo > self._pk_upto:
-            self._pk = max(self._pk, float(median3_causal_twice(self._x, self._pk_upto, lo).max()))
-            self._pk_upto = lo
-        return self._pk
-
     def _quiet_window(self, lo: int, i: int) -> tuple[float, float, np.ndarray] | None:
         """(P10-P90 spread, median, samples) of x[lo:i], subsampled; None if too few."""
         if i - lo < 3:
@@ -497,6 +486,17 @@ class _RepEngine:
         k10, k50, k90 = int(0.1 * m), m // 2, int(math.ceil(0.9 * m))
         part = np.partition(w, (k10, k50, k90))
         return float(part[k90] - part[k10]), float(part[k50]), w
+
+    def _level(self, lo: int, i: int, quiet_n: float, flat_n: float) -> float | None:
+        """Median of x[lo:i] if it is a rest level: quiet, and the same in both halves."""
+        q = self._quiet_window(lo, i)
+        if q is None or q[0] >= quiet_n:
+            return None
+        w = q[2]
+        h = w.size // 2
+        if abs(lower_median(w[:h]) - lower_median(w[h:])) > flat_n:
+            return None  # quiet but sloping: the foot of a slow rise, not a level
+        return q[1]
 
     def _grid_active(self, i: int) -> None:
         """Shelf detection and the stuck-active guard, on the device-time grid."""
@@ -514,9 +514,9 @@ class _RepEngine:
             win = self._quiet_window(lo, i)
             if win is not None and win[0] < quiet_n:
                 level = win[1] - base
-                flat = self._peak_before(lo) - base <= level + self._a_delta
-                plausible = self._p_guard is None or level <= p.shelf_rel_plateau * self._p_guard
-                if flat and plausible:
+                pre = even_subsample(self._x, self._onset, lo, 4 * p.baseline_max_points)
+                k90 = int(0.9 * (pre.size - 1))
+                if pre.size and float(np.partition(pre, k90)[k90]) - base <= level + self._a_delta:  # flat
                     self._shelf_level = win[1]
                     self._shelf_sigma = noise_sigma(win[2])
                     self._shelf_lo = lo
@@ -575,37 +575,91 @@ class _RepEngine:
             self._events.append(ev)
             self._state = RepState.REST
 
+    @staticmethod
+    def _flat_n(sigma: float, delta_on: float) -> float:
+        return max(1.5 * sigma, 0.1 * delta_on, 0.25)
+
+    def _refine_onset(self, onset: int, release: int) -> tuple[int, float]:
+        """Re-anchor a rep on its press when it began on a pre-tension step.
+
+        A step that crossed the threshold shortly before the press (too soon for a
+        shelf split) leaves the onset at the step and the baseline below it. The
+        foot of the rise to half the press is then a quiet level above the onset
+        threshold: the press starts there and is net of it (issue 3, section 4).
+        """
+        p = self.p
+        x = self._x
+        base = self._a_base
+        w = even_subsample(x, onset, release + 1, 4 * p.baseline_max_points)
+        k90 = int(0.9 * (w.size - 1))
+        top = float(np.partition(w, k90)[k90])
+        if not top - base > 2 * self._a_delta:
+            return onset, base
+        d = median3_causal(x, onset, release + 1)
+        # The rise into the press: the last crossing of half the press before it is reached
+        # (an earlier twitch also crosses half, but does not lead to the press).
+        k_top = int((d >= top).argmax())
+        below = np.flatnonzero(d[:k_top] < base + 0.5 * (top - base))
+        k_mid = onset + (int(below[-1]) + 1 if below.size else 0)
+        quiet_n = max(p.stuck_spread_k_sigma * self._a_sigma, p.stuck_spread_floor_n)
+        foot, foot_lo = self._foot(onset, k_mid, quiet_n, self._flat_n(self._a_sigma, self._a_delta))
+        if foot is None or foot - base < p.offset_rel_onset * self._a_delta:
+            return onset, base
+        low = foot + p.backdate_k_sigma * self._a_sigma
+        quiet = (x[foot_lo:k_mid] <= low) & (d[foot_lo - onset : k_mid - onset] <= low)
+        hits = np.flatnonzero(quiet)
+        return (foot_lo + int(hits[-1]) if hits.size else foot_lo), foot
+
+    def _duration(self, onset: int, release: int, base: float) -> float:
+        """Contraction time for the min_rep_s rule: between the interpolated crossings
+        of baseline + 2 sigma, and counting a data gap as one sample period (a twitch
+        whose end fell into lost packets is not stretched into a rep)."""
+        t = self._t
+        x = self._x
+        dt = np.diff(t[onset : release + 1])
+        if dt.size == 0:
+            return 0.0
+        duration = float(np.minimum(dt, self.p.gap_factor * lower_median(dt)).sum())
+        low = base + self.p.backdate_k_sigma * self._a_sigma
+        x0, x1 = float(x[onset]), float(x[onset + 1])
+        if x0 <= low < x1:
+            duration -= (low - x0) / (x1 - x0) * min(float(dt[0]), self.p.gap_factor * lower_median(dt))
+        y0, y1 = float(x[release - 1]), float(x[release])
+        if y1 <= low < y0 and release - 1 > onset:
+            duration -= (low - y1) / (y0 - y1) * min(float(dt[-1]), self.p.gap_factor * lower_median(dt))
+        return duration
+
     def _close(self, release: int, at: int, closed_by: str) -> None:
         p = self.p
         t = self._t
-        onset = self._onset
+        onset, base = self._refine_onset(self._onset, release)
         t_at = float(t[at])
-        # Observed duration: a step longer than gap_factor median periods counts as one
-        # period, so a twitch whose end fell into lost packets is not stretched into a rep.
-        dt = np.diff(t[onset : release + 1])
-        duration = 0.0
-        if dt.size:
-            duration = float(np.minimum(dt, p.gap_factor * lower_median(dt)).sum())
+        duration = self._duration(onset, release, base)
         if self._live:
             self._events.append(Released(t_at, float(t[release]), self._hold_elapsed))
+        rep: Rep | None = None
         if duration < p.min_rep_s:
             self._reject("too short", duration, float(t[onset]), t_at)
         else:
             side = self._side_for(onset)
             index = self._counts.get(side, 0) + 1
-            self._counts[side] = index
             rep = measure_rep(
                 t[onset : release + 1].copy(),
                 self._x[onset : release + 1].copy(),
-                self._a_base,
+                base,
                 p,
                 side=side,
                 index=index,
                 closed_by=closed_by,
             )
+            if rep.hold_s < p.min_hold_s:
+                self._reject("bump", duration, float(t[onset]), t_at)
+                rep = None
+        if rep is not None:
+            self._counts[rep.side] = rep.index
             self.reps.append(rep)
             if rep.plateau_n > 0:
-                self._p_ref = self._p_guard = rep.plateau_n
+                self._p_ref = rep.plateau_n
             self._last_release_t = float(t[release])
             if self._live:
                 self._events.append(RepCompleted(t_at, rep))

@@ -33,6 +33,7 @@ class DetectorParams:
     on_confirm_s: float = 0.10  # above the onset threshold this long to confirm
     off_confirm_s: float = 0.30  # below the offset threshold this long to confirm
     min_rep_s: float = 1.0  # a contraction shorter than this is not a rep
+    min_hold_s: float = 0.5  # engineering: nor one that never held 80 % of its plateau this long (a bump)
     backdate_k_sigma: float = 2.0  # onset = last sample <= baseline + 2 sigma before the crossing
     backdate_lookback_s: float = 2.0
     plateau_ref_expiry_s: float = 30.0  # engineering: forget the previous plateau after this much rest
@@ -44,8 +45,7 @@ class DetectorParams:
     stuck_rel_plateau: float = 0.3  # ... below baseline + 0.3 x previous plateau: close and re-baseline
     stuck_rel_press: float = 0.5  # engineering: or settled below half of the press (its 75th percentile)
     stuck_max_active_s: float = 30.0  # engineering: or quiet after this long active, whatever the level
-    shelf_quiet_s: float = 0.5  # engineering: a quiet, flat stretch this long inside a contraction ...
-    shelf_rel_plateau: float = 0.5  # ... no higher than half the last plateau (when one is known) ...
+    shelf_quiet_s: float = 0.5  # engineering: a quiet stretch this long, flat since the onset, ...
     shelf_rise_rel: float = 1.0  # ... followed by a rise of max(delta_on, 1.0 x its own level) is a
     #                               pre-tension shelf: the press starts there and is net of it (issue 3, 4)
     gap_factor: float = 1.5  # a step > 1.5 median sample periods is a data gap (research 0)

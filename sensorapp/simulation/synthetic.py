@@ -518,14 +518,15 @@ RATES_HZ = (10.0, 25.0, 50.0, 80.0, 200.0, 1000.0)
 def random_scenario(seed: int, rate_hz: float | None = None) -> SyntheticRecording:
     """One benchmark session: everything the issue lists, drawn from the seed.
 
-    A third of the patients are weak (15-25 N), the rest 40-250 N; LSI 60-100 %;
+    A third of the patients are weak (stronger side 18-28 N), the rest 40-250 N;
+    LSI 60-100 % (so a weak patient's weaker side can be ~11 N);
     packet loss 0-10 % (some bursty), jitter in a quarter, glitches in a fifth.
     """
     rng = np.random.default_rng([int(seed), 0xBE4C])
     rate = float(rng.choice(RATES_HZ)) if rate_hz is None else float(rate_hz)
     lsi = _u(rng, (0.6, 1.0))
     weak = rng.random() < 1 / 3
-    strong = _u(rng, (15.0, 25.0)) if weak else _u(rng, (40.0, 250.0))
+    strong = _u(rng, (18.0, 28.0)) if weak else _u(rng, (40.0, 250.0))
     left, right = (strong, strong * lsi) if rng.random() < 0.5 else (strong * lsi, strong)
     patient = PatientProfile(left_plateau_n=left, right_plateau_n=right)
     if weak:
