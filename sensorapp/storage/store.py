@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import re
 import sqlite3
 import time
 import uuid as uuidlib
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _UNCHANGED: Any = object()
+_UUID_PREFIX = re.compile(r"[0-9a-f][0-9a-f-]{7,35}")
 
 _SESSION_COLUMNS = (
     "s.id, s.uuid, s.patient_id, p.name, s.started_at, s.ended_at, s.complete, s.end_reason, s.protocol_json,"
@@ -560,9 +562,9 @@ class SessionStore:
         text = str(ref).strip()
         if text.isdigit():
             return self.session(int(text))
-        if len(text) < 8:
+        if not _UUID_PREFIX.fullmatch(text.lower()):
             raise SessionNotFoundError(f"{text!r} is not a session id (a number) or a UUID (at least its first 8 characters)")
-        pattern = text.lower().replace("%", "").replace("_", "") + "%"
+        pattern = text.lower() + "%"  # hex digits and dashes only: no LIKE wildcards
         rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.uuid LIKE ? ORDER BY s.id", (pattern,))
         if not rows:
             raise SessionNotFoundError(f"no session with UUID {text}")
