@@ -38,7 +38,7 @@ class PatientProfile:
     short_hold_prob: float = 0.0  # chance of letting go early (2-4.5 s)
     rise_s: tuple[float, float] = (0.4, 1.0)
     release_s: tuple[float, float] = (0.6, 1.4)  # the exercise asks for a slow release
-    rest_s: float = 7.0
+    rest_s: float = 9.5  # the app's default rest is 8 s: the virtual patient waits for the cue
     rest_jitter_s: float = 1.0
     start_rest_s: float = 4.0
     turnover_s: float = 15.0

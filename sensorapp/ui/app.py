@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,25 @@ from .main_window import MainWindow
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from .console import display_available
+
+    headless = not display_available()
+    if headless:
+        if not args.simulate:
+            print(
+                "sensorapp: error: no display here, so the app window cannot open; "
+                "run `sensorapp --simulate` to watch a simulated session in the terminal, or see `sensorapp record --help`",
+                file=sys.stderr,
+            )
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        if not args.screenshot:
+            args.screenshot = "sensorapp-window.png"
+        print(
+            f"No display found: running the app offscreen and narrating the simulated session here "
+            f"(the window is saved to {args.screenshot} at the end).",
+            file=sys.stderr,
+        )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("sensorapp")
@@ -31,14 +51,29 @@ def run_app(args: argparse.Namespace) -> int:
     exit_code = 0
     screenshot = Path(args.screenshot) if args.screenshot else None
 
+    saved = False
+
     def save_screenshot() -> None:
-        if screenshot is not None:
+        nonlocal saved
+        if screenshot is not None and not saved:
+            saved = True
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             if not window.grab().save(str(screenshot)):
                 print(f"sensorapp: error: could not save the screenshot to {screenshot}", file=sys.stderr)
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    if headless:
+        from .console import ConsoleNarrator
+
+        narrator = ConsoleNarrator(controller)
+
+        def session_over() -> None:
+            narrator.poll()
+            narrator.summary()
+            QTimer.singleShot(300, lambda: (save_screenshot(), window.close()))
+
+        controller.session_finished.connect(session_over)
     if args.simulate:
         controller.run(window.start_simulated(), "Connecting the simulated belt")
     if args.exit_after:

@@ -46,11 +46,19 @@ class AppController(QObject):
     session_started = Signal()
     session_finished = Signal()
 
-    def __init__(self, settings: QSettings | None = None, *, simulation_speed: float = 1.0, simulation_seed: int = 1) -> None:
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        *,
+        simulation_speed: float = 1.0,
+        simulation_seed: int = 1,
+        simulation_extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.simulation_speed = simulation_speed
         self.simulation_seed = simulation_seed
+        self.simulation_extra = simulation_extra or {}  # more SimulationOptions fields (tests: link drops)
         self.source: ForceSource | None = None
         self.descriptor: DeviceDescriptor | None = None
         self.ring = MirroredRing(int(RING_SECONDS * MAX_RATE_HZ))
@@ -104,7 +112,9 @@ class AppController(QObject):
         if descriptor.kind == "simulated" and descriptor.address == "simulated":
             from sensorapp.devices.simulated import SimulationOptions, start_simulation
 
-            descriptor = start_simulation(SimulationOptions(speed=self.simulation_speed, seed=self.simulation_seed))
+            descriptor = start_simulation(
+                SimulationOptions(speed=self.simulation_speed, seed=self.simulation_seed, **self.simulation_extra)
+            )
         source = open_source(descriptor)
         self._unsubscribe = source.subscribe(self._on_event)
         self.source = source

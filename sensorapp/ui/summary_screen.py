@@ -24,7 +24,7 @@ from sensorapp.signal import SessionSummary
 
 from . import theme
 
-REP_COLUMNS = ("Side", "Rep", "Hold (s)", "Plateau (N)", "Peak (N)", "Target met")
+REP_COLUMNS = ("Side", "Rep", "Hold s", "Plateau N", "Peak N", "Target")
 
 
 def symmetry_text(summary: SessionSummary) -> tuple[str, str, str]:
@@ -64,7 +64,11 @@ class SummaryScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.bars = pg.PlotWidget()
         self.bars.setMenuEnabled(False)
         self.bars.setMouseEnabled(x=False, y=False)
@@ -86,8 +90,8 @@ class SummaryScreen(QWidget):
         right.addWidget(sym_panel)
         right.addWidget(self.bars, 1)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 3)
-        middle.addLayout(right, 2)
+        middle.addWidget(self.table, 11)
+        middle.addLayout(right, 10)
         buttons = QHBoxLayout()
         buttons.addWidget(self.again_button)
         buttons.addWidget(self.export_button)
@@ -105,7 +109,7 @@ class SummaryScreen(QWidget):
         reps = list(summary.reps)
         self.table.setRowCount(len(reps))
         for row, rep in enumerate(reps):
-            met = "\u2714 yes" if rep.target_met else "\u2716 no"
+            met = "\u2714 met" if rep.target_met else "\u2716 short"
             values = (rep.side or "", str(rep.index), f"{rep.hold_s:.1f}", f"{rep.plateau_n:.0f}", f"{rep.peak_n:.0f}", met)
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
