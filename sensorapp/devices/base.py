@@ -137,6 +137,13 @@ class BatteryChanged:
 
 
 @dataclass(frozen=True)
+class BatteryLow:
+    """The device warned that its battery is nearly flat (it may switch itself off)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class StreamEnded:
     """A finite source (a replayed recording) has delivered everything."""
 
@@ -151,7 +158,15 @@ class SourceFailed:
 
 
 SourceEvent = (
-    SamplesReceived | LinkStateChanged | LinkLost | Reconnecting | LinkRestored | BatteryChanged | StreamEnded | SourceFailed
+    SamplesReceived
+    | LinkStateChanged
+    | LinkLost
+    | Reconnecting
+    | LinkRestored
+    | BatteryChanged
+    | BatteryLow
+    | StreamEnded
+    | SourceFailed
 )
 Listener = Callable[[SourceEvent], None]
 

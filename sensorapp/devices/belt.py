@@ -134,7 +134,7 @@ class BeltSource(BleForceSource):
             await client.start_notify(gatt.BATTERY_LEVEL_CHAR_UUID, self._on_battery)
             if self.decoder is None:
                 self.decoder = BeltStreamDecoder(self.calibration, stats=self.stats)
-            await client.start_notify(gatt.FORCE_STREAM_CHAR_UUID, self._on_stream)
+            await client.start_notify(gatt.FORCE_STREAM_CHAR_UUID, self._on_stream, **self._stream_notify_options())
         except ProtocolError as exc:
             raise IncompatibleDeviceError(f"{self.name} sent a reply this app cannot read: {exc}") from None
         except (IndexError, UnicodeError) as exc:

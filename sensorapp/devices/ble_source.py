@@ -66,6 +66,7 @@ class BleForceSource(ForceSource, abc.ABC):
         connect_attempts: int = 3,
         connect_timeout_s: float = 30.0,
         find_timeout_s: float = 10.0,
+        acquire_notify: bool = False,
     ) -> None:
         super().__init__()
         self._device_arg = device
@@ -79,10 +80,17 @@ class BleForceSource(ForceSource, abc.ABC):
         self.connect_attempts = connect_attempts
         self.connect_timeout_s = connect_timeout_s
         self.find_timeout_s = find_timeout_s
+        # BlueZ only: receive the high-rate stream through AcquireNotify (a socket
+        # per characteristic) instead of D-Bus signals; other backends ignore it.
+        self.acquire_notify = acquire_notify
+        # Set when the device said it is going away for good (e.g. a flat
+        # battery): a link loss then ends the source instead of reconnecting.
+        self._gone_reason: str | None = None
         self._client: BleakClient | None = None
         self._closing = False
         self._streaming_rate: int | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ subclass hooks
 
@@ -100,6 +108,10 @@ class BleForceSource(ForceSource, abc.ABC):
     def _on_link_lost(self) -> None:
         """Called when the link drops, before reconnecting (reset decoders here)."""
 
+    def _stream_notify_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``start_notify`` on the high-rate stream characteristic."""
+        return {"bluez": {"use_start_notify": False}} if self.acquire_notify else {}
+
     # ------------------------------------------------------------ public
 
     @property
@@ -110,6 +122,7 @@ class BleForceSource(ForceSource, abc.ABC):
 
     async def connect(self) -> None:
         self._closing = False
+        self._gone_reason = None
         self._set_state(LinkState.CONNECTING)
         try:
             device = await self._find()
@@ -180,6 +193,7 @@ class BleForceSource(ForceSource, abc.ABC):
         kwargs: dict[str, Any] = {}
         if self._client_backend is not None:
             kwargs["backend"] = self._client_backend
+        started = time.monotonic()
         try:
             async with asyncio.timeout(self.connect_timeout_s * attempts):
                 return await establish_connection(
@@ -191,6 +205,14 @@ class BleForceSource(ForceSource, abc.ABC):
                     **kwargs,
                 )
         except BLE_ERRORS as exc:
+            # Our deadline, or bleak-retry-connector's per-attempt one (it raises
+            # BleakNotFoundError from the TimeoutError): say what a timeout means.
+            if isinstance(exc, asyncio.TimeoutError) or isinstance(exc.__cause__, asyncio.TimeoutError):
+                raise ConnectError(
+                    f"could not connect to {self.name}: no usable connection after {time.monotonic() - started:.0f} s "
+                    "(the device did not answer, or connected but never finished service discovery); "
+                    "switch it off and on, or move closer, and try again"
+                ) from None
             raise bluetooth_error(exc, f"could not connect to {self.name}") from None
 
     @staticmethod
@@ -200,20 +222,29 @@ class BleForceSource(ForceSource, abc.ABC):
         except BLE_ERRORS as exc:
             log.info("disconnect: %s", exc)
 
+    def _release_later(self, client: BleakClient) -> None:
+        task = asyncio.get_running_loop().create_task(self._quiet_disconnect(client))
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
     # ------------------------------------------------------------ link loss
 
     def _on_bleak_disconnect(self, client: BleakClient) -> None:
         if self._closing or client is not self._client:
             return
+        # After a link loss bleak keeps the client's own D-Bus connection open
+        # until disconnect() is called (BlueZ backend); release it, or every
+        # drop leaks one bus connection.
+        self._release_later(client)
         if self._reconnect_task is not None:
             return  # dropped again while reconnecting: the running loop retries
         log.info("%s: link lost", self.name)
         self._on_link_lost()
         self.emit(LinkLost("the Bluetooth link dropped"))
-        if not self.reconnect_enabled:
+        if not self.reconnect_enabled or self._gone_reason is not None:
             self._client = None
             self._set_state(LinkState.DISCONNECTED)
-            self.emit(SourceFailed(f"lost the connection to {self.name}"))
+            self.emit(SourceFailed(self._gone_reason or f"lost the connection to {self.name}"))
             return
         self._set_state(LinkState.RECONNECTING)
         self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())

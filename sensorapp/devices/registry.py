@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from firmware_protocol import gatt
+from sensorapp.acquisition import progressor_protocol
 
 from .base import DeviceDescriptor, DeviceError, ForceSource
 
@@ -28,13 +29,14 @@ class DeviceKind:
         return bool(name) and any(name.startswith(p) for p in self.name_prefixes)  # type: ignore[union-attr]
 
 
-PROGRESSOR_NAME_PREFIX = "Progressor"
+PROGRESSOR_NAME_PREFIX = progressor_protocol.NAME_PREFIX
 
 DEVICE_KINDS: dict[str, DeviceKind] = {
     k.key: k
     for k in (
         DeviceKind("belt", "GMBelt", "sensorapp.devices.belt", (gatt.ADVERTISED_NAME_PREFIX,), (gatt.BELT_SERVICE_UUID,)),
-        DeviceKind("progressor", "Tindeq Progressor", "sensorapp.devices.progressor", (PROGRESSOR_NAME_PREFIX,)),
+        # A real Progressor advertises its name only; some clones put the UUID in the scan response.
+        DeviceKind("progressor", "Tindeq Progressor", "sensorapp.devices.progressor", (PROGRESSOR_NAME_PREFIX,), (progressor_protocol.SERVICE_UUID,)),
         DeviceKind("simulated", "Simulated belt", "sensorapp.devices.simulated", scannable=False),
         DeviceKind("replay", "Recording replay", "sensorapp.devices.replay", scannable=False),
     )

@@ -2,7 +2,7 @@
 
 ``BleakScanner(backend=SimulatedBleakScanner)`` and
 ``BleakClient(..., backend=SimulatedBleakClient)`` behave like bleak on real
-hardware but talk to ``VirtualBelt`` objects, so the simulated belt walks the
+hardware but talk to ``VirtualBelt`` (or ``VirtualProgressor``) objects, so the simulated belt walks the
 same code path (bleak's public API, bleak-retry-connector, our BeltSource and
 decoder) as a real one. The world is process-wide: ``install_world``.
 """
@@ -22,6 +22,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from firmware_protocol import gatt
+from sensorapp.simulation.peripheral import profile_of
 from sensorapp.simulation.world import SimulatedDevice, SimulatedWorld
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class SimulatedBleakScanner(BaseBleakScanner):
                     local_name=dev.belt.name,
                     manufacturer_data={},
                     service_data={},
-                    service_uuids=[gatt.BELT_SERVICE_UUID],
+                    service_uuids=list(profile_of(dev.belt).advertised_uuids),
                     tx_power=0,
                     rssi=dev.rssi(now),
                     platform_data=(),
@@ -145,7 +146,7 @@ class SimulatedBleakClient(BaseBleakClient):
         services = BleakGATTServiceCollection()
         handle = 1
         mtu = dev.belt.config.att_mtu
-        for service_uuid, chars in gatt.GATT_TABLE:
+        for service_uuid, chars in profile_of(dev.belt).table:
             service = BleakGATTService(None, handle, service_uuid)
             services.add_service(service)
             handle += 1
@@ -195,7 +196,7 @@ class SimulatedBleakClient(BaseBleakClient):
 
     async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any, response: bool) -> None:
         dev = self._require()
-        if characteristic.uuid != gatt.CONTROL_POINT_CHAR_UUID:
+        if characteristic.uuid != profile_of(dev.belt).control_uuid:
             raise BleakError(f"characteristic {characteristic.uuid} is not writable")
         out = dev.belt.write_control(bytes(data), current_world().now_us())
         # Indications arrive after the write response, as over the air.
@@ -217,8 +218,9 @@ class SimulatedBleakClient(BaseBleakClient):
         if not self._connected:
             return
         mute = self._device is not None and self._device.mute_replies
+        reply_uuid = profile_of(self._device.belt).reply_uuid if self._device is not None else None
         for uuid, value in notifications:
-            if mute and uuid == gatt.CONTROL_POINT_CHAR_UUID:
+            if mute and uuid == reply_uuid:
                 continue
             cb = self._callbacks.get(uuid)
             if cb is not None:

@@ -1,5 +1,6 @@
 """The simulated belt: a virtual patient in a virtual belt, reached through
-the simulated bleak backend, so it runs the real belt's code path."""
+the simulated bleak backend, so it runs the real belt's code path. A virtual
+Tindeq Progressor can take the belt's place (``SimulationOptions(device="progressor")``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 from firmware_protocol import gatt
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
+from sensorapp.simulation.virtual_progressor import VirtualProgressor, VirtualProgressorConfig
 from sensorapp.simulation.world import LinkDrop, SimClock, SimulatedDevice, SimulatedWorld, simulated_address
 
-from .base import DeviceDescriptor
+from .base import DeviceDescriptor, ForceSource
 from .belt import BeltSource
 from .sim_backend import SimulatedBleakClient, SimulatedBleakScanner, install_world
 
@@ -26,13 +28,14 @@ class SimulationOptions:
     boot_offset_us: int = 0
     fail_connects: int = 0
     patient: PatientProfile | None = None  # None: the default patient with this seed
+    device: str = "belt"  # or "progressor": a virtual Tindeq Progressor instead of the belt
 
 
 @dataclass
 class Simulation:
     world: SimulatedWorld
     patient: VirtualPatient
-    belt: VirtualBelt
+    belt: VirtualBelt  # a VirtualProgressor when options.device == "progressor"
     device: SimulatedDevice
     descriptor: DeviceDescriptor
     options: SimulationOptions = field(default_factory=SimulationOptions)
@@ -46,21 +49,30 @@ def start_simulation(options: SimulationOptions = SimulationOptions()) -> Device
     global _current
     profile = options.patient or PatientProfile(seed=options.seed)
     patient = VirtualPatient(profile)
-    belt = VirtualBelt(
-        VirtualBeltConfig(
-            seed=options.seed,
-            packet_loss=options.packet_loss,
-            att_mtu=options.att_mtu,
-            boot_offset_us=options.boot_offset_us,
-        ),
-        force_fn=patient.force_at,
-    )
+    belt: VirtualBelt | VirtualProgressor
+    if options.device == "progressor":
+        belt = VirtualProgressor(
+            VirtualProgressorConfig(seed=options.seed, packet_loss=options.packet_loss, att_mtu=options.att_mtu), force_fn=patient.force_at
+        )
+        address = simulated_address(belt.config.device_id & 0xFFFFFFFF)
+    elif options.device == "belt":
+        belt = VirtualBelt(
+            VirtualBeltConfig(
+                seed=options.seed,
+                packet_loss=options.packet_loss,
+                att_mtu=options.att_mtu,
+                boot_offset_us=options.boot_offset_us,
+            ),
+            force_fn=patient.force_at,
+        )
+        address = simulated_address(belt.config.serial)
+    else:
+        raise ValueError(f"simulated device must be 'belt' or 'progressor', not {options.device!r}")
     world = SimulatedWorld(SimClock(options.speed))
-    address = simulated_address(belt.config.serial)
-    device = world.add(SimulatedDevice(address, belt, link_drops=options.link_drops, fail_connects=options.fail_connects))
+    device = world.add(SimulatedDevice(address, belt, link_drops=options.link_drops, fail_connects=options.fail_connects))  # type: ignore[arg-type]
     install_world(world)
     descriptor = DeviceDescriptor("simulated", address, f"{belt.name} (simulated)", device.rssi(0))
-    _current = Simulation(world, patient, belt, device, descriptor, options)
+    _current = Simulation(world, patient, belt, device, descriptor, options)  # type: ignore[arg-type]
     return descriptor
 
 
@@ -68,8 +80,20 @@ def current_simulation() -> Simulation | None:
     return _current
 
 
-def open_source(descriptor: DeviceDescriptor, **options: Any) -> BeltSource:
-    """Registry entry point: the same BeltSource as hardware, on the simulated radio."""
+def open_source(descriptor: DeviceDescriptor, **options: Any) -> ForceSource:
+    """Registry entry point: the same source class as hardware, on the simulated radio."""
+    if _current is not None and _current.descriptor.address == descriptor.address and _current.options.device == "progressor":
+        from .progressor import ProgressorSource
+
+        world = _current.world
+        return ProgressorSource(
+            descriptor.address,
+            name=descriptor.name,
+            client_backend=SimulatedBleakClient,
+            scanner_backend=SimulatedBleakScanner,
+            timeline_clock=lambda: world.now_us() / 1e6,  # the world may run faster than the host
+            **options,
+        )
     return BeltSource(
         descriptor.address,
         name=descriptor.name,
