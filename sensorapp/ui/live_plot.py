@@ -4,6 +4,10 @@ Samples go into a MirroredRing from the stream callback; the timer (~60 Hz)
 draws the newest window with ``setData`` on views. Auto-range is off, pens are
 1 px, the finite check is skipped, and long windows are peak-downsampled, as
 pyqtgraph's own speed examples do. No signal is emitted per sample.
+
+Time is drawn relative to the newest sample ("seconds ago"), so the axes never
+change and pyqtgraph keeps their rendering cached; a grid across the view
+would be repainted every frame, so a few fixed reference lines replace it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from sensorapp.acquisition.ring_buffer import MirroredRing
@@ -37,10 +41,11 @@ class LiveForcePlot(QWidget):
         self.widget.setMouseEnabled(x=False, y=False)
         self.widget.hideButtons()
         item = self.widget.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "force", units="N")
-        item.setLabel("bottom", "time", units="s")
+        item.setLabel("bottom", "seconds ago")
         item.disableAutoRange()
+        item.setXRange(-window_s, 0.0, padding=0)
+        self._reference_lines: list[pg.InfiniteLine] = []
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         for ax in ("left", "bottom"):
@@ -54,11 +59,13 @@ class LiveForcePlot(QWidget):
         item.addItem(self.threshold)
         self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=1))
         self.curve.setSkipFiniteCheck(True)
+        self._set_y_max(self.y_max_n)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.widget)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_INTERVAL_MS)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # coarse timers give ~50 Hz
         self.timer.timeout.connect(self.redraw)
         # Instrumentation for the benchmark: frames drawn and their draw times.
         self.frames = 0
@@ -86,6 +93,19 @@ class LiveForcePlot(QWidget):
             self.band.setRegion(band_n)
             self.band.show()
 
+    def _set_y_max(self, y_max_n: float) -> None:
+        """Grow the y range in 50 N steps (never per frame), with reference lines every 20 N."""
+        self.y_max_n = y_max_n
+        item = self.widget.getPlotItem()
+        item.setYRange(-5.0, y_max_n, padding=0)
+        for line in self._reference_lines:
+            item.removeItem(line)
+        pen = pg.mkPen(theme.GRID, width=1)
+        self._reference_lines = [pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pen) for level in np.arange(20.0, y_max_n, 20.0)]
+        for line in self._reference_lines:
+            line.setZValue(-20)
+            item.addItem(line)
+
     def redraw(self) -> None:
         started = time.perf_counter() if self.measure else 0.0
         if self.ring.total == self.drawn_total:
@@ -95,14 +115,10 @@ class LiveForcePlot(QWidget):
             return
         t_end = float(t[-1])
         t, f = self.ring.since(t_end - self.window_s)
-        self.curve.setData(t, f)
-        # Scroll; grow the y range in steps so it does not jitter with every push.
+        self.curve.setData(t - t_end, f)
         peak = float(f.max()) if f.size else 0.0
         if peak > 0.9 * self.y_max_n:
-            self.y_max_n = 50.0 * math.ceil(peak * 1.25 / 50.0)
-        item = self.widget.getPlotItem()
-        item.setXRange(max(0.0, t_end - self.window_s), max(self.window_s, t_end), padding=0)
-        item.setYRange(-5.0, self.y_max_n, padding=0)
+            self._set_y_max(50.0 * math.ceil(peak * 1.25 / 50.0))
         self.drawn_total = self.ring.total
         self.frames += 1
         if self.measure:
