@@ -306,7 +306,10 @@ class SessionStore:
 
         if not 0 < commit_interval_s <= 1.0:
             raise ValueError(f"commit_interval_s must be in (0, 1] s, got {commit_interval_s!r}")
-        proto = protocol if isinstance(protocol, SessionProtocol) else SessionProtocol.from_dict(protocol)
+        if isinstance(protocol, SessionProtocol):
+            protocol_fields = protocol.to_dict()
+        else:  # validate the known keys, keep any others the GUI stores (e.g. its own cue settings)
+            protocol_fields = {**json_ready(dict(protocol)), **SessionProtocol.from_dict(protocol).to_dict()}
         side_code(side)
         if patient_id is not None:
             self.patient(patient_id)
@@ -326,7 +329,7 @@ class SessionStore:
                     (
                         session_uuid,
                         patient_id,
-                        json.dumps(proto.to_dict()),
+                        json.dumps(protocol_fields),
                         json.dumps(as_plain_dict(device)),
                         json.dumps(as_plain_dict(calibration)),
                         utc_iso(start),

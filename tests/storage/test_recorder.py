@@ -224,3 +224,15 @@ def test_a_killed_recorder_loses_only_its_uncommitted_batch_and_is_recovered(tmp
     again = SessionStore.open(data)
     assert again.recovered_session_ids == [] and again.session(session_id) == record
     again.close()
+
+
+def test_the_protocol_is_validated_and_extra_keys_are_kept(store: SessionStore) -> None:
+    with pytest.raises(ValueError, match="first_side"):
+        store.begin_session(protocol={"first_side": "middle"})
+    rec = store.begin_session(protocol={"reps_per_side": 5, "hold_s": 8.0, "cue_volume": 0.3, "target_band_pct": [60, 80]})
+    rec.add_samples(np.arange(10) * 0.01, np.zeros(10))
+    record = rec.finish()
+    assert record.protocol == {
+        "reps_per_side": 5, "hold_s": 8.0, "rest_s": 10.0, "first_side": "left", "target_band_pct": [60.0, 80.0], "cue_volume": 0.3
+    }  # fmt: skip
+    assert record.target_hold_s == 8.0 and record.summary["target_hold_s"] == 8.0
