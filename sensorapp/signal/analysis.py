@@ -83,6 +83,7 @@ def analyze(
     engine.load(t, x)
     engine._sides = labels
     engine.run()
+    engine.finish()
     return Analysis(list(engine.reps), list(engine.rejections))
 
 

@@ -133,6 +133,8 @@ class _RepEngine:
         elif self._phase == _CAND:
             back = self.p.backdate_lookback_s + self.p.rep_baseline_s
             keep = min(keep, int(np.searchsorted(t[:n], t[self._cand] - back)))
+        if self._pending is not None:
+            keep = min(keep, self._pending[0])
         shift = max(0, keep - 2)
         live = n - shift
         cap = self._t.size
@@ -157,6 +159,9 @@ class _RepEngine:
             self._below -= shift
             self._split_c -= shift
             self._shelf_lo -= shift
+            if self._pending is not None:
+                on, rel, *rest = self._pending
+                self._pending = (on - shift, rel - shift, *rest)  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ core state
 
@@ -185,6 +190,10 @@ class _RepEngine:
         self._shelf_sigma = 0.0
         self._shelf_lo = 0
         self._split_c = 0
+        self._a_base_t = 0.0
+        # a rep waiting for its post-release rest: (onset, release, base, base_t, closed_by, duration)
+        self._pending: tuple[int, int, float, float, str, float] | None = None
+        self._post_deadline_t = math.inf
         # live display layer
         self._state = RepState.REST
         self._plateau_ref: float | None = None
@@ -244,10 +253,13 @@ class _RepEngine:
         pos = self._pos
         t = self._t
         x = self._x
+        if t[pos] >= self._post_deadline_t:
+            self._finish_pending(pos, pos)
+            return
         if t[pos] >= self._next_grid_t:
             self._grid_rest(pos)
             return
-        e = self._search(pos, n, self._next_grid_t)
+        e = self._search(pos, n, min(self._next_grid_t, self._post_deadline_t))
         thr = self._on_thr
         if x[max(pos - 2, 0) : e].max() >= thr:
             above = median3_causal(x, pos, e) >= thr
@@ -316,7 +328,8 @@ class _RepEngine:
         lo = max(self._rest_start, self._search(self._rest_start, c, float(t[c]) - p.backdate_lookback_s))
         # The foot of the rise: the last rest level before the crossing. Normally that is
         # the rest the baseline came from; after a pre-tension step it is the new level.
-        foot, foot_lo = self._foot(lo, c, quiet_n, flat_n)
+        foot, foot_lo, foot_hi = self._foot(lo, c, quiet_n, flat_n)
+        foot_t = 0.5 * float(t[foot_lo] + t[max(foot_hi - 1, foot_lo)])
         if foot is None:
             foot = base
         low = foot + p.backdate_k_sigma * sigma
@@ -329,7 +342,15 @@ class _RepEngine:
         # the rep_baseline_s before the onset if that is a rest level, else the foot.
         b0 = self._search(self._rest_start, onset, float(t[onset]) - p.rep_baseline_s)
         level = self._level(b0, onset + 1, quiet_n, flat_n)
-        base = foot if level is None else level
+        if level is not None:
+            base, base_t = level, 0.5 * float(t[b0] + t[onset])
+        elif foot_hi > foot_lo:
+            base, base_t = foot, foot_t
+        else:
+            base, base_t = foot, float(t[onset])
+        if self._pending is not None:
+            self._finish_pending(min(onset, self._search(self._pending[1] + 1, onset, self._post_deadline_t)), j)
+        self._a_base_t = base_t
         self._onset = onset
         self._confirm = j
         self._a_base = base
@@ -352,8 +373,8 @@ class _RepEngine:
             self._next_progress_t = math.inf
             self._last_live_t = float(t[j])
 
-    def _foot(self, lo: int, c: int, quiet_n: float, flat_n: float) -> tuple[float | None, int]:
-        """(level, start) of the last rest-level window (shelf_quiet_s) before index c, not before lo."""
+    def _foot(self, lo: int, c: int, quiet_n: float, flat_n: float) -> tuple[float | None, int, int]:
+        """(level, start, end) of the last rest-level window (shelf_quiet_s) before c, not before lo."""
         t = self._t
         win = self.p.shelf_quiet_s
         end_t = float(t[c])
@@ -363,9 +384,9 @@ class _RepEngine:
             if b - a >= 4 and t[b - 1] - t[a] >= 0.5 * win:
                 level = self._level(a, b, quiet_n, flat_n)
                 if level is not None:
-                    return level, a
-            end_t -= 0.5 * win
-        return None, lo
+                    return level, a, b
+            end_t -= 0.25 * win
+        return None, lo, lo
 
     def _step_active(self, n: int) -> None:
         pos = self._pos
@@ -579,7 +600,7 @@ class _RepEngine:
     def _flat_n(sigma: float, delta_on: float) -> float:
         return max(1.5 * sigma, 0.1 * delta_on, 0.25)
 
-    def _refine_onset(self, onset: int, release: int) -> tuple[int, float]:
+    def _refine_onset(self, onset: int, release: int) -> tuple[int, float, float]:
         """Re-anchor a rep on its press when it began on a pre-tension step.
 
         A step that crossed the threshold shortly before the press (too soon for a
@@ -594,7 +615,7 @@ class _RepEngine:
         k90 = int(0.9 * (w.size - 1))
         top = float(np.partition(w, k90)[k90])
         if not top - base > 2 * self._a_delta:
-            return onset, base
+            return onset, base, self._a_base_t
         d = median3_causal(x, onset, release + 1)
         # The rise into the press: the last crossing of half the press before it is reached
         # (an earlier twitch also crosses half, but does not lead to the press).
@@ -602,13 +623,14 @@ class _RepEngine:
         below = np.flatnonzero(d[:k_top] < base + 0.5 * (top - base))
         k_mid = onset + (int(below[-1]) + 1 if below.size else 0)
         quiet_n = max(p.stuck_spread_k_sigma * self._a_sigma, p.stuck_spread_floor_n)
-        foot, foot_lo = self._foot(onset, k_mid, quiet_n, self._flat_n(self._a_sigma, self._a_delta))
+        foot, foot_lo, foot_hi = self._foot(onset, k_mid, quiet_n, self._flat_n(self._a_sigma, self._a_delta))
         if foot is None or foot - base < p.offset_rel_onset * self._a_delta:
-            return onset, base
+            return onset, base, self._a_base_t
         low = foot + p.backdate_k_sigma * self._a_sigma
         quiet = (x[foot_lo:k_mid] <= low) & (d[foot_lo - onset : k_mid - onset] <= low)
         hits = np.flatnonzero(quiet)
-        return (foot_lo + int(hits[-1]) if hits.size else foot_lo), foot
+        new_onset = foot_lo + int(hits[-1]) if hits.size else foot_lo
+        return new_onset, foot, 0.5 * float(self._t[foot_lo] + self._t[foot_hi - 1])
 
     def _duration(self, onset: int, release: int, base: float) -> float:
         """Contraction time for the min_rep_s rule: between the interpolated crossings
@@ -630,43 +652,73 @@ class _RepEngine:
         return duration
 
     def _close(self, release: int, at: int, closed_by: str) -> None:
+        """The contraction is over: reject it, or hold it until the post-release rest is in."""
         p = self.p
         t = self._t
-        onset, base = self._refine_onset(self._onset, release)
+        onset, base, base_t = self._refine_onset(self._onset, release)
         t_at = float(t[at])
         duration = self._duration(onset, release, base)
         if self._live:
             self._events.append(Released(t_at, float(t[release]), self._hold_elapsed))
-        rep: Rep | None = None
-        if duration < p.min_rep_s:
-            self._reject("too short", duration, float(t[onset]), t_at)
-        else:
-            side = self._side_for(onset)
-            index = self._counts.get(side, 0) + 1
-            rep = measure_rep(
-                t[onset : release + 1].copy(),
-                self._x[onset : release + 1].copy(),
-                base,
-                p,
-                side=side,
-                index=index,
-                closed_by=closed_by,
-            )
-            if rep.hold_s < p.min_hold_s:
-                self._reject("bump", duration, float(t[onset]), t_at)
-                rep = None
-        if rep is not None:
-            self._counts[rep.side] = rep.index
-            self.reps.append(rep)
-            if rep.plateau_n > 0:
-                self._p_ref = rep.plateau_n
-            self._last_release_t = float(t[release])
-            if self._live:
-                self._events.append(RepCompleted(t_at, rep))
         self._phase = _REST
         self._state = RepState.REST
-        self._rest_start = release + 1
+        if duration < p.min_rep_s:
+            # A rejected twitch does not end the rest: its samples stay in the baseline
+            # windows (medians shrug it off) and the next press can see the level before it.
+            self._reject("too short", duration, float(t[onset]), t_at)
+        else:
+            self._pending = (onset, release, base, base_t, closed_by, duration)
+            self._post_deadline_t = float(t[release]) + p.post_baseline_s
+            self._rest_start = release + 1
         self._set_thresholds()
+
+    def _finish_pending(self, end: int, at: int) -> None:
+        """Measure the held-back rep, with the drift seen over the rest after it (samples < end)."""
+        assert self._pending is not None
+        p = self.p
+        t = self._t
+        onset, release, base, base_t, closed_by, duration = self._pending
+        self._pending = None
+        self._post_deadline_t = math.inf
+        drift = 0.0
+        a = release + 1
+        if p.drift_max_n_per_min > 0 and end - a >= 3 and t[end - 1] - t[a] >= p.post_baseline_min_s:
+            post = lower_median(even_subsample(self._x, a, end, p.baseline_max_points))
+            post_t = 0.5 * float(t[a] + t[end - 1])
+            if post_t > base_t:
+                slope = (post - base) / (post_t - base_t)
+                if abs(slope) * 60.0 <= p.drift_max_n_per_min:
+                    drift = slope
+        t_at = float(t[at])
+        side = self._side_for(onset)
+        rep = measure_rep(
+            t[onset : release + 1].copy(),
+            self._x[onset : release + 1].copy(),
+            base,
+            p,
+            side=side,
+            index=self._counts.get(side, 0) + 1,
+            closed_by=closed_by,
+            drift_n_per_s=drift,
+            baseline_t_s=base_t,
+        )
+        if rep.hold_s < p.min_hold_s:
+            self._reject("bump", duration, float(t[onset]), t_at)
+            return
+        self._counts[side] = rep.index
+        self.reps.append(rep)
+        if rep.plateau_n > 0:
+            self._p_ref = rep.plateau_n
+        self._last_release_t = float(t[release])
+        if self._live:
+            self._events.append(RepCompleted(t_at, rep))
+        self._set_thresholds()
+
+    def finish(self) -> None:
+        """End of data: measure a rep still waiting for its post-release rest."""
+        if self._pending is not None:
+            end = self._search(self._pending[1] + 1, self._n, self._post_deadline_t)
+            self._finish_pending(end, max(end - 1, self._pending[1]))
 
     # ------------------------------------------------------------------ live display layer
 
@@ -789,7 +841,11 @@ class OnlineRepDetector:
         pos = e._pos
         phase = e._phase
         if phase == _REST:
-            if t_last < e._next_grid_t and e._x[max(pos - 2, 0) : n].max() < e._on_thr:
+            if (
+                t_last < e._next_grid_t
+                and t_last < e._post_deadline_t
+                and e._x[max(pos - 2, 0) : n].max() < e._on_thr
+            ):
                 e._pos = n
                 return []
         elif phase == _ACTIVE and t_last < e._next_grid_t and t_last < e._next_live_t and e._dip_start is None:
@@ -813,17 +869,33 @@ class OnlineRepDetector:
         e.run()
         return events
 
-    def reset(self) -> None:
-        """Forget everything but the rep counters and side: re-arms on the next 0.5 s of data."""
+    def flush(self) -> list[DetectorEvent]:
+        """End of a set or of the data: complete a rep still waiting for its post-release rest.
+
+        A rep is measured ``post_baseline_s`` after its release (``Released`` comes
+        at once), so the last rep of a recording needs this call.
+        """
+        e = self._e
+        e._events = events = []
+        e.finish()
+        return events
+
+    def reset(self) -> list[DetectorEvent]:
+        """Flush, then forget everything but the rep counters and side (re-arms on new data)."""
+        events = self.flush()
         e = self._e
         e._clear_buffer()
         e._reset_core()
+        return events
 
-    def rebaseline(self) -> None:
-        """Drop the baseline and any contraction in progress (e.g. after a tare)."""
+    def rebaseline(self) -> list[DetectorEvent]:
+        """Flush, then drop the baseline and any contraction in progress (e.g. after a tare)."""
+        events = self.flush()
         e = self._e
         e._pos = e._n
         e._reset_core()
+        e._rest_start = e._n
+        return events
 
     # --- live attributes ---
 

@@ -57,6 +57,7 @@ class Rep:
     rate_hz: float  # median sample rate within the rep
     max_gap_s: float  # longest step between samples within the rep
     target_hold_s: float
+    baseline_drift_n_per_min: float = 0.0  # drift measured across the rep and removed
     closed_by: str = "release"  # "release" or "stuck guard"
 
     def to_dict(self) -> dict[str, object]:
@@ -157,8 +158,15 @@ def measure_rep(
     side: str | None = None,
     index: int = 0,
     closed_by: str = "release",
+    drift_n_per_s: float = 0.0,
+    baseline_t_s: float | None = None,
 ) -> Rep:
-    """All metrics of one contraction from its raw samples (onset..release)."""
+    """All metrics of one contraction from its raw samples (onset..release).
+
+    ``baseline_n`` is the rest level at ``baseline_t_s`` (default: the onset);
+    with ``drift_n_per_s`` the baseline is carried along that slope, so a
+    drifting belt does not bias the plateau.
+    """
     t_s = np.ascontiguousarray(t_s, dtype=np.float64)
     force_n = np.ascontiguousarray(force_n, dtype=np.float64)
     if t_s.size < 2 or t_s.size != force_n.size:
@@ -167,7 +175,11 @@ def measure_rep(
     t_off = float(t_s[-1])
     dt = np.diff(t_s)
     rate_hz = float(1.0 / np.median(dt))
-    despiked = median5_centered(force_n - baseline_n)
+    if drift_n_per_s:
+        t_ref = float(t_s[0]) if baseline_t_s is None else float(baseline_t_s)
+        despiked = median5_centered(force_n - (baseline_n + drift_n_per_s * (t_s - t_ref)))
+    else:
+        despiked = median5_centered(force_n - baseline_n)
     cutoff = min(params.metric_lowpass_hz, params.metric_lowpass_rel_rate * rate_hz)
     y = zero_lag_smooth(despiked, smoothing_half_width(rate_hz, cutoff, params.metric_min_filter_rate_hz))
 
@@ -253,6 +265,7 @@ def measure_rep(
         rate_hz=rate_hz,
         max_gap_s=float(dt.max()),
         target_hold_s=float(params.target_hold_s),
+        baseline_drift_n_per_min=float(drift_n_per_s * 60.0),
         closed_by=closed_by,
     )
 

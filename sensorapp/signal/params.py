@@ -24,6 +24,10 @@ class DetectorParams:
     baseline_delay_s: float = 0.5  # engineering: the window ends this long before the grid instant,
     #                                so the first samples of a slow press never raise the threshold
     rep_baseline_s: float = 1.0  # a rep's baseline_n: median of the rest this long before its onset
+    post_baseline_s: float = 1.0  # rest after the release used to measure drift across the rep
+    post_baseline_min_s: float = 0.5  # less than this (next press too soon, end of data): no correction
+    drift_max_n_per_min: float = 12.0  # engineering: a larger pre/post change is a step, not drift
+    #                                    (research 6.2: drift up to 10 N/min); 0 disables correction
 
     # --- onset / offset (research 1.3, 7) ---
     onset_k_sigma: float = 5.0  # delta_on = max(5 sigma, 5 N, 10 % of previous plateau)

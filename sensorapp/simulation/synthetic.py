@@ -104,7 +104,7 @@ class BeltProfile:
     step_prob: float = 0.25  # per rest period, a repositioning step ...
     step_n: Range = (3.0, 10.0)  # ... of this size, up or down
     step_max_rel_plateau: float = 0.3  # ... capped at this fraction of that side's plateau
-    sway_n: Range = (0.1, 0.5)  # slow (0.1-0.5 Hz) rest fluctuation: breathing, strap
+    sway_n: Range = (0.05, 0.2)  # slow (0.1-0.5 Hz) belt fluctuation: breathing, strap (our guess)
     noise_n: Range = (0.3, 1.0)  # white: strap/mechanical + electronics (used by record())
     glitch_prob: float = 0.0  # single-sample spikes per sample
     glitch_n: Range = (200.0, 2000.0)
@@ -520,7 +520,8 @@ def random_scenario(seed: int, rate_hz: float | None = None) -> SyntheticRecordi
 
     A third of the patients are weak (stronger side 18-28 N), the rest 40-250 N;
     LSI 60-100 % (so a weak patient's weaker side can be ~11 N);
-    packet loss 0-10 % (some bursty), jitter in a quarter, glitches in a fifth.
+    packets of 1-4 samples up to 80 Hz (20 ms of samples above), 0-10 % of them
+    lost (some in bursts), timestamp jitter in a quarter, glitches in a fifth.
     """
     rng = np.random.default_rng([int(seed), 0xBE4C])
     rate = float(rng.choice(RATES_HZ)) if rate_hz is None else float(rate_hz)
@@ -536,7 +537,7 @@ def random_scenario(seed: int, rate_hz: float | None = None) -> SyntheticRecordi
     loss = _u(rng, (0.0, 0.10))
     burst = 1.0 if rng.random() < 0.7 else _u(rng, (1.5, 3.0))
     jitter = _u(rng, (0.0, 0.3)) if rng.random() < 0.25 else 0.0
-    per = int(rng.integers(1, 11)) if rate <= 80 else max(1, int(round(rate * 0.02)))
+    per = int(rng.integers(1, 5)) if rate <= 80 else max(1, int(round(rate * 0.02)))
     return record(
         script, rate, int(rng.integers(1 << 31)), packet_samples=per, loss_prob=loss, burst_len=burst, jitter_frac=jitter
     )
