@@ -267,3 +267,13 @@ def test_export_and_import_cli_between_two_data_dirs(tmp_path: Path, _private_da
     assert missing.returncode == 1 and "no session with id 42" in missing.stderr
     listing = json.loads(sensorapp("sessions", "--json", "--data-dir", str(other)).stdout)
     assert [(s["uuid"], s["patient"]) for s in listing] == [(record.uuid, "Cli")]
+
+
+def test_import_can_file_the_session_under_an_existing_patient(tmp_path: Path, _shared_bundle: Path) -> None:
+    store = SessionStore.open(tmp_path / "t")
+    mine = store.add_patient("Local name", involved_side="left")
+    result = import_bundle(store, _shared_bundle, patient_id=mine.id)
+    assert result.created and result.patient_id == mine.id
+    assert [p.name for p in store.patients()] == ["Local name"]
+    assert store.session(result.session_id).patient_name == "Local name"
+    store.close()

@@ -236,3 +236,16 @@ def test_the_protocol_is_validated_and_extra_keys_are_kept(store: SessionStore) 
         "reps_per_side": 5, "hold_s": 8.0, "rest_s": 10.0, "first_side": "left", "target_band_pct": [60.0, 80.0], "cue_volume": 0.3
     }  # fmt: skip
     assert record.target_hold_s == 8.0 and record.summary["target_hold_s"] == 8.0
+
+
+def test_a_session_that_cannot_be_recovered_does_not_stop_the_store_from_opening(store: SessionStore) -> None:
+    rec = store.begin_session()
+    rec.add_samples(np.arange(10) * 0.01, np.zeros(10))
+    rec.flush()
+    store._conn.execute("UPDATE sample_chunks SET force_n = ? WHERE session_id = ?", (b"garbage", rec.session_id))
+    rec._lock.release()  # as if the process had died
+    other = SessionStore.open(store.data_dir)
+    assert other.recovered_session_ids == []
+    assert len(other.recovery_errors) == 1 and "corrupt sample chunk" in other.recovery_errors[0]
+    assert other.session(rec.session_id).state == "recording"  # left as it was, tried again next time
+    other.close()
