@@ -1,0 +1,71 @@
+"""`sensorapp scan` and `sensorapp record --device` as a user runs them,
+against the fake BlueZ (the fake runs in the test, the CLI in a subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorapp.devices.fake_bluez import FakeBlueZ, belt_device, progressor_device
+from sensorapp.storage.samples_csv import read_samples_csv
+
+pytestmark = pytest.mark.bluez
+
+PROGRESSOR = "C7:4E:17:00:3A:61"
+
+
+async def sensorapp(tmp_path: Path, *args: str, timeout: float = 60) -> tuple[int, str, str]:
+    env = dict(os.environ, SENSORAPP_DATA_DIR=str(tmp_path / "data"))  # the bus address and bluetoothctl come from the fixture
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sensorapp", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_scan_lists_belts_and_the_progressor_with_their_kinds(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:
+    fake_bluez.add(belt_device(rssi_dbm=-50))
+    fake_bluez.add(progressor_device(rssi_dbm=-70))
+    code, out, err = await sensorapp(tmp_path, "scan", "--json", "--timeout", "1")
+    assert code == 0, err
+    found = json.loads(out)
+    assert [(d["name"], d["kind"]) for d in found] == [("GMBelt-E240", "belt"), ("Progressor_3A61", "progressor")]
+    assert all(isinstance(d["rssi"], int) for d in found)
+    assert "Could not determine BlueZ version" not in err  # the bluetoothctl stand-in answered
+
+
+async def test_record_from_the_progressor(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:
+    fake_bluez.add(progressor_device())
+    code, _, err = await sensorapp(tmp_path, "record", "--device", PROGRESSOR, "--duration", "2", "--side", "right", "--out", "p.csv")
+    assert code == 0, err
+    assert "connected: Progressor_3A61 Tindeq Progressor 5EED00003A61 firmware 1.2.3" in err
+    table = read_samples_csv(tmp_path / "p.csv")
+    assert table.t_s[0] == 0.0 and table.t_s[-1] < 2.0 and np.all(np.diff(table.t_s) > 0)
+    assert 150 <= len(table) <= 170  # about 81 samples/s for 2 s
+    assert set(table.side) == {"right"}
+    assert "lost 0 (0.00%)" in err and "gaps 0" in err
+
+
+async def test_record_refuses_a_rate_for_the_progressor(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:
+    fake_bluez.add(progressor_device())
+    code, _, err = await sensorapp(tmp_path, "record", "--device", PROGRESSOR, "--rate", "100", "--out", "p.csv")
+    assert code == 1
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "fixed rate (about 80 Hz); it cannot stream at 100 Hz" in errors[0]
+    assert "Traceback" not in err and not (tmp_path / "p.csv").exists()
+
+
+async def test_record_from_a_belt_at_1khz(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:
+    fake_bluez.add(belt_device())
+    code, _, err = await sensorapp(tmp_path, "record", "--device", "5A:1E:00:01:E2:40", "--duration", "1.5", "--rate", "1000", "--out", "b.csv")
+    assert code == 0, err
+    table = read_samples_csv(tmp_path / "b.csv")
+    assert len(table) == 1500
+    np.testing.assert_allclose(np.diff(table.t_s), 0.001, atol=2e-6)
