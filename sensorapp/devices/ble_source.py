@@ -147,14 +147,17 @@ class BleForceSource(ForceSource, abc.ABC):
                 await task
             except asyncio.CancelledError:
                 pass
-        client, self._client = self._client, None
+        client = self._client
         if client is not None and client.is_connected:
             if self._streaming_rate is not None:
+                # _stop() talks through self.client: keep it until the device has stopped.
                 try:
                     await asyncio.wait_for(self._stop_on(client), 2.0)
                 except (DeviceError, *BLE_ERRORS) as exc:
                     log.info("could not stop the stream before disconnecting: %s", exc)
+            self._client = None
             await self._quiet_disconnect(client)
+        self._client = None
         self._streaming_rate = None
         self._set_state(LinkState.DISCONNECTED)
 
