@@ -17,7 +17,6 @@ store uses, before compaction to 64 ki-sample chunks).
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 import tempfile

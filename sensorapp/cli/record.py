@@ -268,7 +268,7 @@ async def _record(args: argparse.Namespace) -> int:
     except OSError as exc:
         fail(f"cannot finish {out}: {exc.strerror or exc}")
     display.close()
-    stored = _end_session(
+    stored, store_ok = _end_session(
         recorder,
         complete=rec.failure is None,
         reason="finished" if rec.failure is None else rec.failure,
@@ -285,10 +285,12 @@ async def _record(args: argparse.Namespace) -> int:
         f"malformed {st.malformed_packets}, reconnects {st.reconnects}",
         file=sys.stderr,
     )
-    if stored:
+    if stored and store_ok:
         print(stored, file=sys.stderr)
     if rec.failure:
         fail(f"{rec.failure}; {rows} samples were saved to {out}")
+    if not store_ok:
+        fail(f"{stored}; the {rows} samples are in {out}")
     return 0
 
 
@@ -315,19 +317,19 @@ def _calibration_fields(source: ForceSource) -> dict[str, Any]:
     return {}
 
 
-def _end_session(recorder: Any, *, complete: bool, reason: str) -> str:
-    """Close the store's session; a line for the summary. An empty session is not kept."""
+def _end_session(recorder: Any, *, complete: bool, reason: str) -> tuple[str, bool]:
+    """Close the store's session: (a line for the summary, whether the store took it). An empty session is not kept."""
     if recorder is None or recorder.closed:
-        return ""
+        return "", True
     try:
         if recorder.samples_committed + recorder.samples_pending == 0:
             recorder.discard()
-            return ""
+            return "", True
         record = recorder.finish(complete=complete, reason=reason)
     except StorageError as exc:
-        return f"session store: {exc}; the session will be recovered as incomplete the next time the store is opened"
+        return f"session store: {exc}; the session will be recovered as incomplete the next time the store is opened", False
     state = "complete" if record.complete else "incomplete"
-    return f"saved as session {record.id} ({state}, {record.rep_count} reps) in {recorder.store_path}"
+    return f"saved as session {record.id} ({state}, {record.rep_count} reps) in {recorder.store_path}", True
 
 
 def _discard_if_empty(writer: SamplesCsvWriter | None) -> None:
