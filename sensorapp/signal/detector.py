@@ -59,6 +59,12 @@ _CONTRACTION = (_ACTIVE, _PENDING, _SPLIT)
 _MAD_TO_SIGMA = 1.4826
 
 
+def _kth(w: np.ndarray, k: int) -> float:
+    """k-th smallest of a scratch array (partitioned in place)."""
+    w.partition(k)
+    return float(w[k])
+
+
 def noise_sigma(w: np.ndarray) -> float:
     """Noise sigma from the MAD of successive differences / sqrt(2).
 
@@ -68,7 +74,7 @@ def noise_sigma(w: np.ndarray) -> float:
     """
     if w.size < 3:
         return 0.0
-    return _MAD_TO_SIGMA / math.sqrt(2.0) * lower_median(np.abs(np.diff(w)))
+    return _MAD_TO_SIGMA / math.sqrt(2.0) * lower_median(np.abs(w[1:] - w[:-1]))
 
 
 class _RepEngine:
@@ -220,7 +226,7 @@ class _RepEngine:
 
     def _search(self, a: int, b: int, value: float) -> int:
         """First index in [a, b) with t >= value (b if none)."""
-        return a + int(np.searchsorted(self._t[a:b], value))
+        return a + int(self._t[a:b].searchsorted(value))
 
     # ------------------------------------------------------------------ driver
 
@@ -533,11 +539,14 @@ class _RepEngine:
         if since >= p.shelf_quiet_s:
             lo = self._search(self._confirm, i, ti - p.shelf_quiet_s)
             win = self._quiet_window(lo, i)
-            if win is not None and win[0] < quiet_n:
-                level = win[1] - base
+            level = win[1] - base if win is not None and win[0] < quiet_n else math.inf
+            if self._p_ref is not None and level > p.shelf_max_rel_plateau * self._p_ref:
+                level = math.inf  # a hold, not pre-tension
+            if level < math.inf:
                 pre = even_subsample(self._x, self._onset, lo, 4 * p.baseline_max_points)
                 k90 = int(0.9 * (pre.size - 1))
-                if pre.size and float(np.partition(pre, k90)[k90]) - base <= level + self._a_delta:  # flat
+                if pre.size and _kth(pre, k90) - base <= level + self._a_delta:  # flat since the onset
+                    assert win is not None
                     self._shelf_level = win[1]
                     self._shelf_sigma = noise_sigma(win[2])
                     self._shelf_lo = lo
@@ -552,17 +561,18 @@ class _RepEngine:
             return
         spread, q50, w = win
         level = q50 - base
+        low = self._p_ref is not None and level <= p.stuck_rel_plateau * self._p_ref
+        too_long = ti - float(t[self._onset]) >= p.stuck_max_active_s
         # The press: the level held through most of the contraction before the quiet
         # window (its 75th percentile), so a twitch on top of a step is not a press.
         pre = even_subsample(self._x, self._onset, lo, 4 * p.baseline_max_points)
         if pre.size == 0:
             return
-        k75 = int(0.75 * (pre.size - 1))
-        press_abs = float(np.partition(pre, k75)[k75])
+        if not (low or too_long) and level > p.stuck_rel_press * (float(pre.max()) - base):
+            return  # still at the press (cheap test: the 75th percentile is below the max)
+        press_abs = _kth(pre, int(0.75 * (pre.size - 1)))
         press = press_abs - base
         settled = level <= p.stuck_rel_press * press
-        low = self._p_ref is not None and level <= p.stuck_rel_plateau * self._p_ref
-        too_long = ti - float(t[self._onset]) >= p.stuck_max_active_s
         if not (settled or low or too_long):
             return
         sigma_w = noise_sigma(w)

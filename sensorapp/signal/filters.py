@@ -114,10 +114,13 @@ def lower_median(values: np.ndarray) -> float:
     return float(np.partition(values, k)[k])
 
 
+_STEPS = np.arange(4096, dtype=np.int64)
+
+
 def even_subsample(x: np.ndarray, a: int, b: int, max_points: int) -> np.ndarray:
-    """At most ``max_points`` evenly spaced samples of ``x[a:b]`` (all if fewer)."""
+    """A new array of at most ``max_points`` evenly spaced samples of ``x[a:b]``."""
     m = b - a
     if m <= max_points:
-        return x[a:b]
-    idx = a + (np.arange(max_points) * m) // max_points
-    return x[idx]
+        return x[a:b].copy()
+    steps = _STEPS[:max_points] if max_points <= _STEPS.size else np.arange(max_points)
+    return x[a + (steps * m) // max_points]

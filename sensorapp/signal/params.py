@@ -50,6 +50,7 @@ class DetectorParams:
     stuck_rel_press: float = 0.5  # engineering: or settled below half of the press (its 75th percentile)
     stuck_max_active_s: float = 30.0  # engineering: or quiet after this long active, whatever the level
     shelf_quiet_s: float = 0.5  # engineering: a quiet stretch this long, flat since the onset, ...
+    shelf_max_rel_plateau: float = 0.5  # ... below half this side's last plateau (if known), ...
     shelf_rise_rel: float = 1.0  # ... followed by a rise of max(delta_on, 1.0 x its own level) is a
     #                               pre-tension shelf: the press starts there and is net of it (issue 3, 4)
     gap_factor: float = 1.5  # a step > 1.5 median sample periods is a data gap (research 0)

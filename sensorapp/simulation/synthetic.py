@@ -216,12 +216,20 @@ class SessionScript:
 
     @classmethod
     def generate(
-        cls, seed: int, patient: PatientProfile = PatientProfile(), belt: BeltProfile = BeltProfile()
+        cls,
+        seed: int,
+        patient: PatientProfile = PatientProfile(),
+        belt: BeltProfile = BeltProfile(),
+        sets: int = 1,
     ) -> "SessionScript":
-        """Draw a session. Same seed and profiles, same script."""
+        """Draw a session: ``sets`` x (one side's reps, turn over, the other side's).
+
+        Same seed and profiles, same script. Fatigue builds within a side's set and
+        recovers between sets (a long session for the speed benchmark is many sets).
+        """
         rng = np.random.default_rng([int(seed), 0x5E55])
         first = patient.first_side or ("left" if rng.random() < 0.5 else "right")
-        order = (first, "right" if first == "left" else "left")
+        order = (first, "right" if first == "left" else "left") * max(1, int(sets))
         plateau = {"left": patient.left_plateau_n, "right": patient.right_plateau_n}
         contractions: list[Contraction] = []
         side_changes: list[tuple[float, str]] = [(-math.inf, order[0])]
@@ -247,11 +255,12 @@ class SessionScript:
                     gap = _u(rng, patient.rest_s)
                     rests.append((t, t + gap, side))
                     t += gap
-                c = cls._draw_rep(rng, patient, side, k + 1, t, plateau[side] * (1 - fatigue * k))
+                index = (s_i // 2) * patient.reps_per_side + k + 1
+                c = cls._draw_rep(rng, patient, side, index, t, plateau[side] * (1 - fatigue * k))
                 contractions.append(c)
                 t = c.end_s
         tail = _u(rng, patient.tail_s)
-        rests.append((t, t + tail, order[1]))
+        rests.append((t, t + tail, order[-1]))
         duration = t + tail
         # Twitches and repositioning steps inside rest periods (clear of the reps).
         for a, b, side in rests:
