@@ -276,3 +276,20 @@ def test_import_can_file_the_session_under_an_existing_patient(tmp_path: Path, _
     assert [p.name for p in store.patients()] == ["Local name"]
     assert store.session(result.session_id).patient_name == "Local name"
     store.close()
+
+
+def test_sensorapp_analyze_reads_the_exported_csv_and_finds_the_stored_reps(tmp_path: Path, _private_data_dir: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("sensorapp.cli.analyze") is None:
+        pytest.skip("`sensorapp analyze` (the signal issue's CLI) is not in this checkout yet")
+    store = SessionStore.open(_private_data_dir)
+    record = record_session(store, reps_per_side=2, offset_n=-15.0)
+    samples_path, _ = export_csv(store, record.id, tmp_path / "s.csv")
+    stored = store.reps(record.id)
+    store.close()
+    proc = sensorapp("analyze", str(samples_path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    reps = json.loads(proc.stdout)["reps"]
+    assert [(r["side"], r["index"]) for r in reps] == [(r.side, r.index) for r in stored]
+    np.testing.assert_allclose([r["hold_s"] for r in reps], [r.hold_s for r in stored], atol=2e-3)
