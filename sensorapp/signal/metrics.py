@@ -61,19 +61,30 @@ class Rep:
     closed_by: str = "release"  # "release" or "stuck guard"
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict: the issue's keys first, times to 1 ms, forces to 0.01 N."""
-        d = asdict(self)
+        """JSON-ready dict: the issue's keys first; times to 1 ms, everything else to 0.01."""
         out: dict[str, object] = {}
-        for key, value in d.items():
+        for key, value in asdict(self).items():
             if isinstance(value, float):
-                if key.endswith("_s"):
-                    value = round(value, 3)
-                elif key.endswith("_pct") or key == "rate_hz":
-                    value = round(value, 2)
-                else:
-                    value = round(value, 2)
+                value = round(value, 3 if key in _TIME_KEYS else 2)
             out[key] = value
         return out
+
+
+_TIME_KEYS = frozenset(
+    {
+        "onset_s",
+        "release_s",
+        "hold_s",
+        "time_to_peak_s",
+        "release_duration_s",
+        "hold_start_s",
+        "hold_end_s",
+        "ramp_s",
+        "duration_s",
+        "max_gap_s",
+        "target_hold_s",
+    }
+)
 
 
 def plateau_of(y_net: np.ndarray, params: DetectorParams = DetectorParams()) -> float:
