@@ -112,7 +112,9 @@ def decode_weights(payload: bytes) -> Weights:
     """Decode every whole 8-byte sample; a partial sample at the end is reported, not decoded."""
     n = len(payload) // SAMPLE_LEN
     records = np.frombuffer(payload, dtype=_SAMPLE_DTYPE, count=n)
-    return Weights(kg=records["kg"].astype(np.float64), us=records["us"].astype(np.int64), trailing_bytes=len(payload) - n * SAMPLE_LEN)
+    with np.errstate(invalid="ignore"):  # corrupt bytes may hold signalling NaNs; callers drop non-finite weights
+        kg = records["kg"].astype(np.float64)
+    return Weights(kg=kg, us=records["us"].astype(np.int64), trailing_bytes=len(payload) - n * SAMPLE_LEN)
 
 
 def encode_frame(tag: int, payload: bytes = b"") -> bytes:

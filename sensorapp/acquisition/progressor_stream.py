@@ -67,6 +67,7 @@ class ProgressorStreamDecoder:
         self._last_received: float | None = None
         self._last_frame: bytes | None = None
         self._samples_per_frame = 15
+        self._frame_step_s = self.period_s  # the unit's usual step from one notification to the next
         self._next_cause: str | None = None  # set when the next frame starts a new segment
         self.last_error: str | None = None
 
@@ -140,7 +141,7 @@ class ProgressorStreamDecoder:
         force_n = kg * STANDARD_GRAVITY
 
         st = self.stats
-        if self._last_us is not None and cause is None:
+        if self._last_us is not None and cause is None and gap_s == 0.0:
             inst_rate = kg.size / max(1e-6, (u[-1] - self._last_us) / 1e6)
             st.rate_hz = inst_rate if st.rate_hz == 0 else 0.8 * st.rate_hz + 0.2 * inst_rate
         self._last_us = int(u[-1])
@@ -206,15 +207,18 @@ class ProgressorStreamDecoder:
         self._offset_s = offset
 
     def _account_gap(self, t_first: float, cause: str | None, n: int) -> tuple[float, int]:
+        """Record the hole before a frame, if any; returns (its length in s, lost notifications)."""
         if self._last_t_s is None:
             return 0.0, 0
-        expected = self._last_t_s + self.period_s
-        hole_s = t_first - expected
-        if cause is None and t_first - self._last_t_s <= self.gap_threshold_s:
+        step_s = t_first - self._last_t_s
+        if cause is None and step_s <= self.gap_threshold_s:
+            self._frame_step_s = step_s  # a real unit leaves one empty slot here: not a hole
             return 0.0, 0
+        expected = self._last_t_s + self._frame_step_s
+        hole_s = t_first - expected
         if hole_s <= self.period_s / 2:
             return 0.0, 0
-        lost_samples = round(hole_s / self.period_s)
+        lost_samples = round(hole_s * (self.stats.rate_hz or NOMINAL_RATE_HZ))
         lost_packets = max(1, round(lost_samples / self._samples_per_frame)) if cause is None else 0
         self.stats.gaps.append(Gap(t_s=expected, duration_s=hole_s, lost_packets=lost_packets, cause=cause or "packet loss"))
         if cause != "stream restart":  # a stopped device measured nothing: nothing was lost

@@ -91,6 +91,11 @@ class VirtualProgressor:
     def streaming(self) -> bool:
         return self._stream is not None
 
+    @property
+    def stream_started_us(self) -> int | None:
+        """World time of the last START while streaming (device time 0 of the stream)."""
+        return self._stream.start_us if self._stream is not None else None
+
     def read(self, char_uuid: str) -> bytes:
         raise KeyError(f"characteristic {char_uuid} is not readable")
 
