@@ -213,8 +213,9 @@ def measure_rep(
     # Samples inside the hold and the sample steps that touch it.
     i0 = int(np.searchsorted(t_s, hold_start, "left"))
     i1 = int(np.searchsorted(t_s, hold_end, "right"))
+    # sample steps (k, k+1) overlapping the hold: t[k] < hold_end and t[k+1] > hold_start
     j0 = max(int(np.searchsorted(t_s, hold_start, "right")) - 1, 0)
-    j1 = min(i1, dt.size)
+    j1 = min(int(np.searchsorted(t_s, hold_end, "left")), dt.size)
     gap_bridged = bool(hold_s > 0 and j1 > j0 and float(dt[j0:j1].max()) > params.gap_flag_s)
 
     k_peak = int(np.argmax(y))
