@@ -62,10 +62,11 @@ def validate_recording(
             )
     labels: np.ndarray | None = None
     if side is not None and not isinstance(side, str):
-        labels = np.asarray(side, dtype=object)
+        # Kept as given: the detector reads a label only at its grid instants and at onsets,
+        # so 3.6 M labels are never converted one by one.
+        labels = np.asarray(side)
         if labels.shape != t.shape:
             raise SignalInputError(f"side labels have {labels.size} entries for {t.size} samples")
-        labels = np.array(["" if v is None else str(v) for v in labels.tolist()], dtype=object)
     return t, x, labels
 
 

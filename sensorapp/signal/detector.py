@@ -59,6 +59,13 @@ _CONTRACTION = (_ACTIVE, _PENDING, _SPLIT)
 _MAD_TO_SIGMA = 1.4826
 
 
+def _label(value: object) -> str:
+    """A per-sample side label as a plain str ("" for unknown, None or NaN-like empties)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
 def _kth(w: np.ndarray, k: int) -> float:
     """k-th smallest of a scratch array (partitioned in place)."""
     w.partition(k)
@@ -284,7 +291,7 @@ class _RepEngine:
         ti = float(t[i])
         self._next_grid_t = (math.floor(ti / p.baseline_update_s) + 1.0) * p.baseline_update_s
         if self._sides is not None:
-            label = self._sides[i]
+            label = _label(self._sides[i])
             if label and label != self._cur_label:
                 if self._cur_label:
                     self._p_ref = None  # a new side: the other side's plateau says nothing
@@ -595,8 +602,7 @@ class _RepEngine:
 
     def _side_for(self, onset: int) -> str | None:
         if self._sides is not None:
-            label = self._sides[onset]
-            return str(label) if label else None
+            return _label(self._sides[onset]) or None
         return self._side
 
     def _reject(self, reason: str, duration_s: float, onset_s: float, at_t: float) -> None:
