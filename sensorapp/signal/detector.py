@@ -92,6 +92,7 @@ class _RepEngine:
         self._live = live
         self._side = side
         self._sides: np.ndarray | None = None
+        self._side_changed = False
         self._counts: dict[str | None, int] = {}
         self.reps: list[Rep] = []
         self.rejections: list[RepRejected] = []
@@ -296,6 +297,9 @@ class _RepEngine:
                 if self._cur_label:
                     self._p_ref = None  # a new side: the other side's plateau says nothing
                 self._cur_label = label
+        elif self._side_changed:
+            self._p_ref = None  # same rule for the online side attribute, at the same kind of instant
+            self._side_changed = False
         if self._p_ref is not None and ti - self._last_release_t > p.plateau_ref_expiry_s:
             self._p_ref = None
         hi = self._search(self._rest_start, i, ti - p.baseline_delay_s)
@@ -974,9 +978,9 @@ class OnlineRepDetector:
         e = self._e
         if value != e._side:
             if e._side is not None and value is not None:
-                e._p_ref = None  # a new side starts without the other side's plateau
-                if e._phase == _REST:
-                    e._set_thresholds()
+                # A new side starts without the other side's plateau, from the next baseline
+                # refresh on: the same instant the offline analysis applies it to side labels.
+                e._side_changed = True
             e._side = value
 
     @property

@@ -73,3 +73,22 @@ def test_identity_survives_buffer_compaction() -> None:
     offline = analyze(rec.t_s, rec.force_n)
     reps, _ = online(rec.t_s, rec.force_n, [7, 33, 1, 64], DetectorParams())
     assert reps == offline.reps and len(reps) == 42
+
+
+def test_side_attribute_and_side_labels_give_the_same_reps() -> None:
+    """The GUI sets ``side`` between packets and labels the samples it logs the same way."""
+    script = SessionScript.generate(21, PatientProfile(left_plateau_n=250.0, right_plateau_n=22.0, reps_per_side=3), HARSH)
+    rec = record(script, 100.0, 21, packet_samples=10, loss_prob=0.02)
+    det = OnlineRepDetector(side=None)
+    labels = np.empty(rec.t_s.size, dtype=object)
+    reps = []
+    for (ts, fs), start in zip(rec.packets(), rec.packet_bounds[:-1]):
+        side = str(rec.script.side_at(ts[:1])[0])
+        det.side = side
+        labels[start : start + ts.size] = side
+        reps += [e.rep for e in det.feed(ts, fs) if isinstance(e, RepCompleted)]
+    reps += [e.rep for e in det.flush() if isinstance(e, RepCompleted)]
+    offline = analyze(rec.t_s, rec.force_n, side=labels).reps
+    assert [r.plateau_n for r in reps] == [r.plateau_n for r in offline]
+    assert sorted((r.side, r.index) for r in offline) == [(s, k) for s in ("left", "right") for k in (1, 2, 3)]
+    assert [(r.side, r.index) for r in reps] == [(r.side, r.index) for r in offline]
