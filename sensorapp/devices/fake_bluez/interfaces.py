@@ -10,7 +10,8 @@ They hold properties and turn method calls into calls on the ``FakeBlueZ``
   ServiceInterface (a Device1 storing its device name there would announce
   its signals as coming from an interface called "GMBelt-E240").
 """
-# ruff: noqa: F722, F821  (D-Bus signature strings as annotations)
+# D-Bus signature strings as annotations look like bad forward references to linters:
+# ruff: noqa: F722, F821
 
 from typing import Any
 
