@@ -13,13 +13,17 @@ same machine over a whole recording in one call. Why they agree exactly:
 
 The machine (see docs/signal.md for the full description and citations):
 
-  UNARMED -> REST       after baseline_min_s of data (median/MAD baseline)
+  UNARMED -> REST       after baseline_min_s of data (median / noise sigma)
   REST -> CANDIDATE     med3(force) >= baseline + delta_on
-  CANDIDATE -> ACTIVE   ... for on_confirm_s; onset back-dated to the last
-                        sample <= baseline + 2 sigma (<= 2 s back)
-  ACTIVE -> PENDING     med3(force) < baseline + 0.5 delta_on
-  PENDING -> REST       ... for off_confirm_s: rep completed (or rejected
-                        when shorter than min_rep_s)
+  CANDIDATE -> ACTIVE   ... for on_confirm_s. The onset is back-dated to the
+                        last sample <= foot + 2 sigma, the foot being the last
+                        rest level before the rise; the rep's baseline is the
+                        median of the rep_baseline_s before the onset
+  ACTIVE -> PENDING     med3(force) < rep baseline + 0.5 delta_on
+  PENDING -> REST       ... for off_confirm_s: Released. A contraction shorter
+                        than min_rep_s is rejected at once; a rep is measured
+                        post_baseline_s later (drift seen over the rest after
+                        it), then RepCompleted (or rejected as a bump)
   ACTIVE -> REST        stuck guard: quiet for stuck_quiet_s at a level that
                         is not the press (closes the rep, re-baselines)
   ACTIVE -> SPLIT       a quiet, flat shelf (belt tightened, no press yet)
@@ -185,6 +189,7 @@ class _RepEngine:
         self._rest_start = self._pos
         self._baseline: float | None = None
         self._sigma = 0.0
+        self._sigma_hist: list[float] = []
         self._p_ref: float | None = None  # previous plateau, this side: onset threshold, stuck guard
         self._last_release_t = -math.inf
         self._cur_label = ""
@@ -291,15 +296,7 @@ class _RepEngine:
         t = self._t
         ti = float(t[i])
         self._next_grid_t = (math.floor(ti / p.baseline_update_s) + 1.0) * p.baseline_update_s
-        if self._sides is not None:
-            label = _label(self._sides[i])
-            if label and label != self._cur_label:
-                if self._cur_label:
-                    self._p_ref = None  # a new side: the other side's plateau says nothing
-                self._cur_label = label
-        elif self._side_changed:
-            self._p_ref = None  # same rule for the online side attribute, at the same kind of instant
-            self._side_changed = False
+        self._check_side(i)
         if self._p_ref is not None and ti - self._last_release_t > p.plateau_ref_expiry_s:
             self._p_ref = None
         hi = self._search(self._rest_start, i, ti - p.baseline_delay_s)
@@ -307,10 +304,29 @@ class _RepEngine:
         if hi - lo >= 4 and t[hi - 1] - t[lo] >= p.baseline_min_s:
             w = even_subsample(self._x, lo, hi, p.baseline_max_points)
             self._baseline = lower_median(w)
-            self._sigma = noise_sigma(w)
+            # sigma from a short window is noisy (15 samples at 10 Hz): use the median of the
+            # last few refreshes, which also shrugs off one window spoilt by a step or a twitch
+            hist = self._sigma_hist
+            hist.append(noise_sigma(w))
+            if len(hist) > 9:
+                del hist[0]
+            self._sigma = lower_median(np.array(hist))
             if self._phase == _UNARMED:
                 self._phase = _REST
         self._set_thresholds()
+
+    def _check_side(self, i: int) -> None:
+        """At a grid instant: a new side forgets the other side's plateau (labels offline,
+        the ``side`` attribute online; both take effect at the first grid instant after)."""
+        if self._sides is not None:
+            label = _label(self._sides[i])
+            if label and label != self._cur_label:
+                if self._cur_label:
+                    self._p_ref = None
+                self._cur_label = label
+        elif self._side_changed:
+            self._p_ref = None
+            self._side_changed = False
 
     def _step_cand(self, n: int) -> None:
         pos = self._pos
@@ -542,6 +558,7 @@ class _RepEngine:
         t = self._t
         ti = float(t[i])
         self._next_grid_t = (math.floor(ti / p.baseline_update_s) + 1.0) * p.baseline_update_s
+        self._check_side(i)
         since = ti - float(t[self._confirm])
         base = self._a_base
         quiet_n = max(p.stuck_spread_k_sigma * self._a_sigma, p.stuck_spread_floor_n)
@@ -725,6 +742,11 @@ class _RepEngine:
         if rep.hold_s < p.min_hold_s:
             self._reject("bump", duration, float(t[onset]), t_at)
             return
+        if self._p_ref is not None and rep.plateau_n < p.stuck_rel_plateau * self._p_ref:
+            # Below 30 % of this side's last plateau is what the stuck guard calls "not the
+            # press": a pre-tension step that came and went, not a rep.
+            self._reject("baseline step", duration, float(t[onset]), t_at)
+            return
         self._counts[side] = rep.index
         self.reps.append(rep)
         if rep.plateau_n > 0:
@@ -735,7 +757,18 @@ class _RepEngine:
         self._set_thresholds()
 
     def finish(self) -> None:
-        """End of data: measure a rep still waiting for its post-release rest."""
+        """End of data: close a contraction whose release was under way, then measure a
+        rep still waiting for its post-release rest. (A contraction still above the offset
+        threshold when the data ends was not seen released: it is not a rep.)"""
+        if self._phase == _PENDING and self._n > self._below:
+            b = self._below
+            end = self._n
+            low = self._a_base + self.p.backdate_k_sigma * self._a_sigma
+            x = self._x
+            at_base = (x[b:end] <= low) & (median3_causal(x, b, end) <= low)
+            r = int(at_base.argmax())
+            self._close(b + r if at_base[r] else b, end - 1, "end of data")
+            self._pos = end
         if self._pending is not None:
             end = self._search(self._pending[1] + 1, self._n, self._post_deadline_t)
             self._finish_pending(end, max(end - 1, self._pending[1]))

@@ -58,7 +58,7 @@ class Rep:
     max_gap_s: float  # longest step between samples within the rep
     target_hold_s: float
     baseline_drift_n_per_min: float = 0.0  # drift measured across the rep and removed
-    closed_by: str = "release"  # "release" or "stuck guard"
+    closed_by: str = "release"  # "release", "stuck guard" or "end of data"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict: the issue's keys first; times to 1 ms, everything else to 0.01."""

@@ -51,9 +51,8 @@ class DetectorParams:
     stuck_max_active_s: float = 30.0  # engineering: or quiet after this long active, whatever the level
     shelf_quiet_s: float = 0.5  # engineering: a quiet stretch this long, flat since the onset, ...
     shelf_max_rel_plateau: float = 0.5  # ... below half this side's last plateau (if known), ...
-    shelf_rise_rel: float = 1.0  # ... followed by a rise of max(delta_on, 1.0 x its own level) is a
+    shelf_rise_rel: float = 0.5  # ... followed by a rise of max(delta_on, 0.5 x its own level) is a
     #                               pre-tension shelf: the press starts there and is net of it (issue 3, 4)
-    gap_factor: float = 1.5  # a step > 1.5 median sample periods is a data gap (research 0)
 
     # --- plateau and hold: the contract (issue 3 section 4, research 2.2) ---
     plateau_quantile: float = 0.95
@@ -62,6 +61,7 @@ class DetectorParams:
     dip_tolerance_s: float = 0.25  # dips shorter than this do not end the hold
     gap_bridge_s: float = 1.0  # data gaps up to this are bridged (and flagged)
     gap_flag_s: float = 0.25  # a bridged gap longer than this sets Rep.gap_bridged
+    gap_factor: float = 1.5  # a step > 1.5 median sample periods is a data gap (research 0)
     target_hold_s: float = 6.0
     target_tolerance_s: float = 0.5  # target_met: hold_s >= target_hold_s - tolerance
 

@@ -270,7 +270,9 @@ class SessionScript:
                 start = _u(rng, (lo, hi - w))
                 amp = _u(rng, patient.twitch_n)
                 contractions.append(Contraction("twitch", side, 0, start, w / 2, 0.0, w / 2, amp))
-            if hi - lo > 1.0 and a > 0 and rng.random() < belt.step_prob:
+            turnover = any(abs(sc - 0.5 * (a + b)) < 1e-9 for sc, _ in side_changes[1:])
+            if hi - lo > 1.0 and a > 0 and rng.random() < belt.step_prob and not turnover:
+                # (turning over already re-tensions the belt: one change per rest)
                 size = min(_u(rng, belt.step_n), belt.step_max_rel_plateau * plateau[side])
                 step_t.append(_u(rng, (a + 0.5, b - 0.5)))
                 step_v.append(size if rng.random() < 0.5 else -size)
