@@ -291,3 +291,33 @@ def test_params_are_validated() -> None:
     with pytest.raises(ValueError):
         DetectorParams(dip_tolerance_s=2.0)
     assert DetectorParams().target_hold_s == 6.0 and DetectorParams().target_tolerance_s == 0.5
+
+
+def test_release_cut_by_the_end_of_data_still_counts() -> None:
+    # The recording stops 0.2 s after the force fell below the offset threshold.
+    sig = build([Press(3.0, 60.0)], 10.55, 100.0)
+    result = analyze(sig.t_s, sig.force_n)
+    assert len(result.reps) == 1 and result.reps[0].closed_by == "end of data"
+    held = build([Press(3.0, 60.0, hold_s=10.0)], 9.0, 100.0)  # still pressing when data ends
+    assert analyze(held.t_s, held.force_n).reps == []
+
+
+def test_a_flat_pulse_far_below_the_sides_plateau_is_not_a_rep() -> None:
+    # After a 60 N rep the belt is 8 N tighter for 3 s, then back: a step that came and went.
+    def baseline(t: np.ndarray) -> np.ndarray:
+        return np.where((t > 13.0) & (t < 16.0), 8.0, 0.0)
+
+    sig = build([Press(3.0, 60.0), Press(22.0, 60.0)], 33.0, 100.0, baseline_n=baseline, noise_n=0.2)
+    result = analyze(sig.t_s, sig.force_n)
+    assert [round(r.onset_s) for r in result.reps] == [3, 22]
+    assert any(r.reason == "baseline step" for r in result.rejections)
+
+
+def test_noise_sigma_ignores_a_step_in_the_window() -> None:
+    from sensorapp.signal.detector import noise_sigma
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(0.0, 1.0, 128)
+    stepped = w + np.where(np.arange(128) < 64, 0.0, 10.0)
+    assert noise_sigma(w) == pytest.approx(1.0, rel=0.3)
+    assert noise_sigma(stepped) == pytest.approx(noise_sigma(w), rel=0.2)
