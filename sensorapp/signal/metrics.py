@@ -21,7 +21,6 @@ Definitions (all forces are net of ``baseline_n``):
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -280,11 +279,3 @@ def measure_rep(
         baseline_drift_n_per_min=float(drift_n_per_s * 60.0),
         closed_by=closed_by,
     )
-
-
-def rep_is_finite(rep: Rep) -> bool:
-    """True when every float field is finite (a sanity check for tests and benchmarks)."""
-    for value in asdict(rep).values():
-        if isinstance(value, float) and not math.isfinite(value):
-            return False
-    return True
