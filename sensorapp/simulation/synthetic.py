@@ -4,11 +4,13 @@ Pure numpy, deterministic by seed. Two layers, so a streaming simulator can
 reuse the first one at any rate:
 
 1. **The session script** (what the patient and the belt do, continuous time).
-   ``SessionScript.generate(seed, patient, belt)`` draws a rep schedule
-   (left/right sets of 7 presses with rise, hold, release, fatigue, short
-   re-push dips and failed short holds, plus twitches < 1 s that are not reps)
-   and a belt offset (pre-tension per side, drift, repositioning steps, slow
-   sway). It is a frozen dataclass; nothing in it is random any more.
+   ``SessionScript.generate(seed, patient, belt, sets=1)`` draws a rep
+   schedule (per set: 7 presses on one side, a turn-over, 7 on the other;
+   rise, hold, release, fatigue, short re-push dips and failed short holds,
+   plus twitches < 1 s that are not reps) and a belt offset (pre-tension
+   redrawn at each turn-over, drift, repositioning steps, slow sway). It is a
+   frozen dataclass; nothing in it is random any more. ``PatientProfile`` and
+   ``BeltProfile`` hold the ranges the draws come from.
 
    * ``script.force_at(t_s)`` -> force in N at any device times, in any
      chunks: the same t always gives the same value (the patient's tremor
