@@ -176,18 +176,22 @@ class BleForceSource(ForceSource, abc.ABC):
 
     # ------------------------------------------------------------ connecting
 
+    async def _scan_for(self, timeout_s: float) -> BLEDevice | None:
+        """Scan until the device advertises (None if it does not within timeout_s)."""
+        try:
+            device = await BleakScanner.find_device_by_address(self.address, timeout=timeout_s, backend=self._scanner_backend)
+        except BLE_ERRORS as exc:
+            raise bluetooth_error(exc, f"scanning for {self.address}") from None
+        if device is not None:
+            self._ble_device = device
+        return device
+
     async def _find(self) -> BLEDevice:
         if self._ble_device is not None:
             return self._ble_device
-        try:
-            device = await BleakScanner.find_device_by_address(
-                self.address, timeout=self.find_timeout_s, backend=self._scanner_backend
-            )
-        except BLE_ERRORS as exc:
-            raise bluetooth_error(exc, f"scanning for {self.address}") from None
+        device = await self._scan_for(self.find_timeout_s)
         if device is None:
             raise DeviceNotFoundError(f"no device with address {self.address} was found within {self.find_timeout_s:g} s; is it switched on and in range?")
-        self._ble_device = device
         if self.name == self.address and device.name:
             self.name = device.name
         return device
@@ -258,13 +262,25 @@ class BleForceSource(ForceSource, abc.ABC):
         delay = 0.25
         attempt = 0
         last_error = ""
-        while not self._closing and time.monotonic() - lost_at < self.reconnect_timeout_s:
+        while not self._closing and (remaining := self.reconnect_timeout_s - (time.monotonic() - lost_at)) > 0:
             attempt += 1
-            self.emit(Reconnecting(attempt, delay))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            scan_s = min(self.find_timeout_s, remaining)
+            self.emit(Reconnecting(attempt, scan_s))
+            # Connect only once the device advertises again: connecting to one that
+            # is out of range earns bleak-retry-connector's long "not found" backoff
+            # (4 s), and the scan both paces this loop and refreshes the BLEDevice.
             try:
-                client = await self._open(self._ble_device or await self._find(), 1)
+                device = await self._scan_for(scan_s)
+            except DeviceError as exc:  # e.g. the adapter was switched off
+                last_error = str(exc)
+                await asyncio.sleep(min(delay, max(0.0, remaining)))
+                delay = min(delay * 2, 5.0)
+                continue
+            if device is None:
+                last_error = f"{self.name} is not in range"
+                continue
+            try:
+                client = await self._open(device, 1)
             except DeviceError as exc:
                 last_error = str(exc)
                 log.info("reconnect attempt %d failed: %s", attempt, exc)
