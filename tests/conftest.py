@@ -1,12 +1,21 @@
-"""Shared test setup: headless Qt, and a clean simulated world per test."""
+"""Shared test setup: headless Qt, a clean simulated world per test, and a
+``collector`` that records what a force source emits."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user's session store: every test (and subprocess) gets its own."""
+    monkeypatch.setenv("SENSORAPP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +26,36 @@ def _no_leftover_simulated_world():
     except ImportError:  # pragma: no cover - bleak missing
         return
     install_world(None)
+
+
+class SourceEventCollector:
+    """A ForceSource listener keeping the sample blocks and every other event."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.blocks: list = []
+
+    def __call__(self, event: object) -> None:
+        from sensorapp.devices.base import SamplesReceived
+
+        if isinstance(event, SamplesReceived):
+            self.blocks.append(event.block)
+        else:
+            self.events.append(event)
+
+    def samples(self, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Times and forces of the blocks from ``start`` on, concatenated."""
+        return np.concatenate([b.t_s for b in self.blocks[start:]]), np.concatenate([b.force_n for b in self.blocks[start:]])
+
+    def kinds(self) -> list[type]:
+        return [type(e) for e in self.events]
+
+    async def until_device_time(self, t_s: float, timeout_s: float = 20.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not self.blocks or self.blocks[-1].t_s[-1] < t_s:
+                await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def collector() -> SourceEventCollector:
+    return SourceEventCollector()

@@ -204,6 +204,14 @@ class GuidedSession:
 
     def abort(self) -> None:
         if self.phase not in (Phase.DONE, Phase.ABORTED):
+            # A rep the belt saw finish is reported 1 s after release (the detector
+            # waits for rest to correct drift); flush so a stop does not lose it.
+            if not self.paused:
+                for ev in self.detector.flush():
+                    if isinstance(ev, RepCompleted):
+                        self._rep_completed(ev.rep)
+            if self.phase in (Phase.DONE,):
+                return
             self.ended_at_s = self._now
             self.paused = False
             self._enter(Phase.ABORTED)

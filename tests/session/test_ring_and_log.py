@@ -44,3 +44,25 @@ def test_sample_log_grows_and_keeps_sides() -> None:
     assert len(log) == 11
     np.testing.assert_array_equal(log.t_s, np.arange(11.0))
     assert list(log.side) == ["left"] * 3 + ["right"] * 7 + [""]
+
+
+def test_stopping_right_after_a_release_still_counts_that_rep() -> None:
+    """The detector reports a rep 1 s after release; a stop must flush it."""
+    import numpy as np
+
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+
+    s = GuidedSession(ExerciseProtocol(reps_per_side=3, settle_s=1.0))
+    rate = 100.0
+    t = np.arange(0, 20.0, 1 / rate)
+    force = np.where((t > 5.0) & (t < 12.0), 60.0, 5.0) + 0.2 * np.sin(37 * t)
+    s.feed(t[:10], force[:10])
+    s.start()
+    stop_at = int(12.3 * rate)  # released, but the 1 s post-rest has not passed
+    for i in range(10, stop_at, 20):
+        s.feed(t[i : i + 20], force[i : i + 20])
+    assert s.reps["left"] == []
+    s.abort()
+    assert s.phase == Phase.ABORTED
+    (rep,) = s.reps["left"]
+    assert 6.0 < rep.hold_s < 7.5
