@@ -8,10 +8,8 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 
-import numpy as np
 import pytest
 
-from sensorapp.devices.base import SamplesReceived, SourceEvent
 from sensorapp.devices.fake_bluez import FakeBlueZ, PrivateBus, dbus_daemon_path
 
 pytestmark = pytest.mark.bluez
@@ -73,33 +71,3 @@ def _close_bleak_manager() -> None:
     bus = getattr(instance, "_bus", None)
     if bus is not None:
         bus.disconnect()
-
-
-class Collector:
-    """Listener that keeps the sample blocks and every other event."""
-
-    def __init__(self) -> None:
-        self.events: list[SourceEvent] = []
-        self.blocks = []
-
-    def __call__(self, event: SourceEvent) -> None:
-        if isinstance(event, SamplesReceived):
-            self.blocks.append(event.block)
-        else:
-            self.events.append(event)
-
-    def samples(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.concatenate([b.t_s for b in self.blocks]), np.concatenate([b.force_n for b in self.blocks])
-
-    def kinds(self) -> list[type]:
-        return [type(e) for e in self.events]
-
-    async def until_device_time(self, t_s: float, timeout_s: float = 20.0) -> None:
-        async with asyncio.timeout(timeout_s):
-            while not self.blocks or self.blocks[-1].t_s[-1] < t_s:
-                await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def collector() -> Collector:
-    return Collector()

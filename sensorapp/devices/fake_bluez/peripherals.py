@@ -29,9 +29,7 @@ def belt_device(
     """A virtual GMBelt (``config``: VirtualBeltConfig fields) around a virtual patient."""
     person = VirtualPatient(patient or PatientProfile(seed=seed))
     belt = VirtualBelt(VirtualBeltConfig(serial=serial, seed=seed, **config), force_fn=person.force_at)
-    device = SimulatedDevice(simulated_address(serial), belt, rssi_dbm=rssi_dbm, link_drops=link_drops, fail_connects=fail_connects)
-    device.patient = person  # type: ignore[attr-defined]  # for tests comparing with the truth
-    return device
+    return _in_range(simulated_address(serial), belt, person, rssi_dbm, link_drops, fail_connects)
 
 
 def progressor_device(
@@ -47,6 +45,12 @@ def progressor_device(
     """A virtual Tindeq Progressor (``config``: VirtualProgressorConfig fields) around a virtual patient."""
     person = VirtualPatient(patient or PatientProfile(seed=seed))
     unit = VirtualProgressor(VirtualProgressorConfig(device_id=device_id, seed=seed, **config), force_fn=person.force_at)
-    device = SimulatedDevice(progressor_address(device_id), unit, rssi_dbm=rssi_dbm, link_drops=link_drops, fail_connects=fail_connects)  # type: ignore[arg-type]
-    device.patient = person  # type: ignore[attr-defined]
+    return _in_range(progressor_address(device_id), unit, person, rssi_dbm, link_drops, fail_connects)
+
+
+def _in_range(
+    address: str, unit: Any, person: VirtualPatient, rssi_dbm: int, link_drops: tuple[LinkDrop, ...], fail_connects: int
+) -> SimulatedDevice:
+    device = SimulatedDevice(address, unit, rssi_dbm=rssi_dbm, link_drops=link_drops, fail_connects=fail_connects)
+    device.patient = person  # type: ignore[attr-defined]  # for tests comparing with the truth
     return device
