@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Press, build
+from signal_builders import Press, build
 
 from sensorapp.cli import analyze as analyze_cli
 from sensorapp.signal import SignalInputError, analyze

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import Press, Signal, build
+from signal_builders import Press, Signal, build
 
 from sensorapp.signal import (
     ContractionStarted,

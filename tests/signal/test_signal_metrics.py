@@ -81,7 +81,7 @@ def test_plateau_is_median_above_half_the_95th_percentile() -> None:
 
 @pytest.mark.parametrize("rate_hz", [10.0, 50.0, 1000.0])
 def test_clean_press_hold_plateau_and_net_of_baseline(make_signal, rate_hz: float) -> None:
-    from conftest import Press
+    from signal_builders import Press
 
     press = Press(start_s=2.0, level_n=80.0, rise_s=0.8, hold_s=5.0, release_s=0.5)
     for baseline in (0.0, 12.5):  # a tighter belt must not score higher

@@ -4,7 +4,7 @@ within seconds of a live plot or a qasync loop). 6.9.3-6.11.3 are fine."""
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import subprocess
 import sys
 import textwrap
@@ -28,6 +28,7 @@ def test_void_qt_calls_keep_the_refcount_of_none(qapp: object) -> None:
 
     obj, widget, timer, ticker = QObject(), QWidget(), QTimer(), Ticker()
     # Small enough that a broken build fails this assertion instead of aborting the run.
+    gc.collect()
     before = sys.getrefcount(None)
     for i in range(300):
         obj.setObjectName("x")  # void
@@ -37,9 +38,11 @@ def test_void_qt_calls_keep_the_refcount_of_none(qapp: object) -> None:
     while ticker.ticks < 300:
         qapp.processEvents()  # type: ignore[attr-defined]
     ticker.killTimer(timer_id)
+    gc.collect()
     after = sys.getrefcount(None)
-    # A healthy build changes it by a handful at most; the broken one loses ~1200 here.
-    assert abs(after - before) < 200, (before, after)
+    # The bug only ever loses references (about 1200 here); new objects that hold
+    # None may add some, which is harmless, so the check is one-sided.
+    assert before - after < 200, (before, after)
 
 
 def test_live_plot_and_qasync_loop_survive_streaming_in_a_fresh_interpreter() -> None:
