@@ -123,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     bus = PrivateBus(work / "bus")
     address = bus.start()
     os.environ.update(bus.environment())
-    assert bus._proc is not None
-    args.bus_pid = bus._proc.pid
+    args.bus_pid = bus.pid
     fake = subprocess.Popen(
         [sys.executable, "-m", "sensorapp.devices.fake_bluez", "--bus", address, "--belts", "1", "--progressors", "0", "--mtu", str(args.mtu), "--send-log", str(log_path)],
         stdout=subprocess.PIPE,

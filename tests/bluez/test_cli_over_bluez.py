@@ -69,3 +69,35 @@ async def test_record_from_a_belt_at_1khz(fake_bluez: FakeBlueZ, tmp_path: Path)
     table = read_samples_csv(tmp_path / "b.csv")
     assert len(table) == 1500
     np.testing.assert_allclose(np.diff(table.t_s), 0.001, atol=2e-6)
+
+
+async def test_the_stand_alone_fake_serves_a_demo(private_bus, tmp_path: Path) -> None:
+    """`python -m sensorapp.devices.fake_bluez` in its own process, as in docs/ble-testing.md."""
+    fake = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sensorapp.devices.fake_bluez", "--bus", private_bus.address, "--belts", "2", "--progressors", "1",
+        "--duration", "30", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert fake.stdout is not None
+        lines = []
+        async with asyncio.timeout(20):
+            while not lines or lines[-1] != "# fake BlueZ ready":
+                lines.append((await fake.stdout.readline()).decode().strip())
+        assert lines[0] == f"export DBUS_SYSTEM_BUS_ADDRESS={private_bus.address}"
+        code, out, err = await sensorapp(tmp_path, "scan", "--json", "--timeout", "1")
+        assert code == 0, err
+        assert sorted(d["name"] for d in json.loads(out)) == ["GMBelt-E240", "GMBelt-E241", "Progressor_3A61"]
+    finally:
+        fake.terminate()
+        _, err_bytes = await asyncio.wait_for(fake.communicate(), 10)
+    assert fake.returncode == 0, err_bytes.decode()
+    assert "serving Progressor_3A61  C7:4E:17:00:3A:61" in err_bytes.decode()
+
+
+def test_the_stand_alone_fake_refuses_bad_arguments() -> None:
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "sensorapp.devices.fake_bluez", "--belts", "0", "--progressors", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and "serve at least one device" in proc.stderr

@@ -63,6 +63,11 @@ class PrivateBus:
     def bin_dir(self) -> Path:
         return self.directory / "bin"
 
+    @property
+    def pid(self) -> int | None:
+        """The dbus-daemon's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self, timeout_s: float = 10.0) -> str:
         exe = dbus_daemon_path()
         if exe is None:
