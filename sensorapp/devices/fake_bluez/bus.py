@@ -8,11 +8,15 @@ Point ``DBUS_SYSTEM_BUS_ADDRESS`` at ``address`` and bleak talks to it.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -80,6 +84,7 @@ class PrivateBus:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(),
         )
         assert self._proc.stdout is not None
         # The daemon prints its address once it listens; a bad config makes it exit instead.
@@ -121,6 +126,23 @@ class PrivateBus:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a function for the child that asks the kernel to SIGTERM it when
+    we die: a test run killed before its teardown must not leave daemons behind."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the forked child
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return arm
 
 
 def _readline_with_timeout(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
