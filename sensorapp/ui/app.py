@@ -45,7 +45,9 @@ def run_app(args: argparse.Namespace) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(QSettings(), simulation_speed=args.speed, simulation_seed=args.seed)
+    recovered = controller.open_store()
     window = MainWindow(controller)
+    controller.announce_store(recovered)
     window.resize(1280, 820)
     window.show()
     exit_code = 0

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from sensorapp.acquisition.ring_buffer import MirroredRing
 from sensorapp.devices.base import (
@@ -29,7 +29,8 @@ from sensorapp.devices.base import (
     SourceFailed,
     StreamEnded,
 )
-from sensorapp.session.guided import ExerciseProtocol, GuidedSession
+from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+from sensorapp.storage import SessionRecorder, SessionStore, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class AppController(QObject):
     error = Signal(str)
     session_started = Signal()
     session_finished = Signal()
+    history_changed = Signal()  # a session was saved or imported
 
     def __init__(
         self,
@@ -70,6 +72,88 @@ class AppController(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finished_emitted = False
+        self.store: SessionStore | None = None
+        self.store_error: str | None = None
+        self.recorder: SessionRecorder | None = None
+        self.patient_name = str(settings.value("patient", "Patient")) if settings is not None else "Patient"
+        self.last_saved_session_id: int | None = None
+        self._commit_timer = QTimer(self)
+        self._commit_timer.setInterval(500)
+        self._commit_timer.timeout.connect(self._commit_due)
+
+    # ------------------------------------------------------------ store
+
+    def open_store(self, data_dir: str | None = None) -> list[int]:
+        """Open the session store; returns sessions recovered from a crash.
+
+        Without a store the app still runs: sessions can be exported to CSV.
+        """
+        try:
+            self.store = SessionStore.open(data_dir)
+        except StorageError as exc:
+            self.store = None
+            self.store_error = str(exc)
+            return []
+        return list(self.store.recovered_session_ids)
+
+    def announce_store(self, recovered: list[int]) -> None:
+        """Tell the user about the store once the window listens."""
+        if self.store is None:
+            self.error.emit(f"Sessions will not be saved: {self.store_error}")
+        elif recovered:
+            self.message.emit(f"Recovered {len(recovered)} interrupted session(s); they are in History, marked incomplete.")
+
+    def close_store(self) -> None:
+        self._finish_recording(complete=False, reason="app closed")
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def _patient_id(self) -> int | None:
+        assert self.store is not None
+        name = self.patient_name.strip() or "Patient"
+        found = self.store.find_patients(name)
+        return found[0].id if found else self.store.add_patient(name).id
+
+    def _begin_recording(self, session: GuidedSession) -> None:
+        if self.store is None or self.source is None:
+            return
+        source = self.source
+        calibration = getattr(source, "calibration", None)
+        try:
+            self.recorder = self.store.begin_session(
+                patient_id=self._patient_id(),
+                protocol=session.protocol.as_dict(),
+                device=source.info,
+                calibration=calibration,
+                side=None,
+            )
+        except (StorageError, ValueError) as exc:
+            self.recorder = None
+            self.error.emit(f"This session will not be saved: {exc}")
+            return
+        self._commit_timer.start()
+
+    def _commit_due(self) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.flush_if_due()
+        except StorageError as exc:
+            self.error.emit(f"Saving samples failed ({exc}); retrying. Nothing is lost while the app runs.")
+
+    def _finish_recording(self, *, complete: bool, reason: str) -> None:
+        recorder, self.recorder = self.recorder, None
+        self._commit_timer.stop()
+        if recorder is None or recorder.closed:
+            return
+        try:
+            record = recorder.finish(complete=complete, reason=reason, params=self.protocol.detector_params())
+        except StorageError as exc:
+            self.error.emit(f"Could not finish saving the session ({exc}); it will be recovered at the next start.")
+            return
+        self.last_saved_session_id = record.id
+        self.history_changed.emit()
 
     # ------------------------------------------------------------ async helpers
 
@@ -179,10 +263,16 @@ class AppController(QObject):
             self.last_force_n = float(block.force_n[-1])
             session = self.session
             if session is not None and not session.finished:
+                if self.recorder is not None:
+                    # The side in effect when the samples arrive, as the session's own log labels them.
+                    self.recorder.set_side(session.side if session.active and not session.paused else None)
+                    try:
+                        self.recorder.add_block(block)
+                    except StorageError as exc:
+                        self.error.emit(f"Saving samples failed ({exc}); retrying.")
                 session.feed(block.t_s, block.force_n)
                 if session.finished and not self._finished_emitted:
-                    self._finished_emitted = True
-                    self.session_finished.emit()
+                    self._session_over()
         elif isinstance(event, LinkStateChanged):
             self.link_state = event.state.value
             self.link_state_changed.emit(self.link_state)
@@ -223,10 +313,21 @@ class AppController(QObject):
             self.new_session()
         assert self.session is not None
         self.session.start()
+        self._begin_recording(self.session)
         self.session_started.emit()
 
     def abort_session(self) -> None:
         if self.session is not None and not self.session.finished:
             self.session.abort()
-            self._finished_emitted = True
-            self.session_finished.emit()
+            self._session_over()
+
+    def _session_over(self) -> None:
+        self._finished_emitted = True
+        done = self.session is not None and self.session.phase == Phase.DONE
+        self._finish_recording(complete=done, reason="finished" if done else "stopped early")
+        self.session_finished.emit()
+
+    def set_patient(self, name: str) -> None:
+        self.patient_name = name.strip() or "Patient"
+        if self.settings is not None:
+            self.settings.setValue("patient", self.patient_name)

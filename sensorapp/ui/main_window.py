@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSt
 from . import theme
 from .connect_screen import ConnectScreen
 from .controller import AppController
+from .history_screen import HistoryScreen
 from .session_screen import SessionScreen
 from .summary_screen import SummaryScreen
 
@@ -23,8 +24,9 @@ class MainWindow(QMainWindow):
         self.connect_screen = ConnectScreen(controller)
         self.session_screen = SessionScreen(controller)
         self.summary_screen = SummaryScreen()
+        self.history_screen = HistoryScreen(controller)
         self.stack = QStackedWidget()
-        for w in (self.connect_screen, self.session_screen, self.summary_screen):
+        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen):
             self.stack.addWidget(w)
 
         self.device_label = QLabel("No belt")
@@ -36,12 +38,20 @@ class MainWindow(QMainWindow):
         self.device_button = QPushButton("Device")
         self.device_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.device_button.clicked.connect(self.show_connect)
+        self.exercise_button = QPushButton("Exercise")
+        self.exercise_button.clicked.connect(self.show_session)
+        self.history_button = QPushButton("History")
+        self.history_button.clicked.connect(self.show_history)
+        for b in (self.exercise_button, self.history_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         strip = QHBoxLayout()
         strip.addWidget(self.device_label)
         strip.addWidget(self.battery_label)
         strip.addWidget(self.link_label)
         strip.addWidget(self.message, 1)
         strip.addWidget(self.device_button)
+        strip.addWidget(self.exercise_button)
+        strip.addWidget(self.history_button)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addLayout(strip)
@@ -58,6 +68,7 @@ class MainWindow(QMainWindow):
         self.connect_screen.continue_requested.connect(self.show_session)
         self.summary_screen.new_session_requested.connect(self._new_session)
         self.summary_screen.device_requested.connect(self.show_connect)
+        self.history_screen.open_session_requested.connect(self.show_stored_session)
         controller.session_finished.connect(self.show_summary)
         controller.connection_changed.connect(self._refresh_strip)
         controller.battery_changed.connect(lambda _p: self._refresh_strip())
@@ -75,10 +86,37 @@ class MainWindow(QMainWindow):
     def show_session(self) -> None:
         self.stack.setCurrentWidget(self.session_screen)
 
+    def show_history(self) -> None:
+        self.stack.setCurrentWidget(self.history_screen)
+
     def show_summary(self) -> None:
-        if self.controller.session is not None:
-            self.summary_screen.show_session(self.controller.session)
+        c = self.controller
+        if c.session is not None:
+            self.summary_screen.show_session(c.session, self._bundle_exporter(c.last_saved_session_id))
             self.stack.setCurrentWidget(self.summary_screen)
+
+    def _bundle_exporter(self, session_id: int | None):  # type: ignore[no-untyped-def]
+        store = self.controller.store
+        if store is None or session_id is None:
+            return None
+        from sensorapp.storage.bundle import export_bundle
+
+        return lambda path: export_bundle(store, session_id, path)
+
+    def show_stored_session(self, session_id: int) -> None:
+        """A session from History, summarised from its stored samples."""
+        store = self.controller.store
+        if store is None:
+            return
+        from sensorapp.storage.export import export_csv
+
+        record = store.session(session_id)
+        summary = store.summary(session_id)
+        when = record.started_at.astimezone().strftime("%a %d %b %Y %H:%M")
+        status = f"{record.patient_name or 'Patient'}, {when}: {len(summary.reps)} reps, session {record.state}."
+        self.summary_screen.session = None
+        self.summary_screen.show_summary(summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id))
+        self.stack.setCurrentWidget(self.summary_screen)
 
     def _new_session(self) -> None:
         self.controller.session = None
@@ -115,6 +153,7 @@ class MainWindow(QMainWindow):
             await asyncio.wait_for(self.controller.disconnect(), 5.0)
         except Exception:  # leaving anyway
             pass
+        self.controller.close_store()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self._closing:

@@ -31,9 +31,14 @@ TEXT_INTERVAL_MS = 100
 class ProtocolForm(QGroupBox):
     """The prescription: reps per side, hold, rest, first side, optional target band."""
 
-    def __init__(self, protocol: ExerciseProtocol, parent: QWidget | None = None) -> None:
+    def __init__(self, protocol: ExerciseProtocol, patient: str = "Patient", patients: list[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Exercise settings", parent)
         form = QFormLayout(self)
+        self.patient = QComboBox()
+        self.patient.setEditable(True)
+        self.patient.addItems(patients or [])
+        self.patient.setCurrentText(patient)
+        self.patient.setToolTip("A name or a pseudonym; sessions are saved under it.")
         self.reps = QSpinBox(minimum=1, maximum=30, value=protocol.reps_per_side)
         self.hold = QDoubleSpinBox(minimum=1.0, maximum=60.0, value=protocol.hold_s, singleStep=0.5, suffix=" s", decimals=1)
         self.rest = QDoubleSpinBox(minimum=0.0, maximum=120.0, value=protocol.rest_s, singleStep=1.0, suffix=" s", decimals=0)
@@ -55,6 +60,7 @@ class ProtocolForm(QGroupBox):
         band_row.addWidget(QLabel("to"))
         band_row.addWidget(self.band_hi)
         band_row.addWidget(QLabel("of your best"))
+        form.addRow("Patient", self.patient)
         form.addRow("Reps per side", self.reps)
         form.addRow("Hold", self.hold)
         form.addRow("Rest between reps", self.rest)
@@ -101,7 +107,8 @@ class SessionScreen(QWidget):
         self.feedback.setWordWrap(True)
         self.dial = HoldDial()
         self.plot = LiveForcePlot(controller.ring)
-        self.form = ProtocolForm(controller.protocol)
+        patients = [p.name for p in controller.store.patients()] if controller.store is not None else []
+        self.form = ProtocolForm(controller.protocol, controller.patient_name, patients)
 
         self.start_button = QPushButton("Start  (space)", objectName="primary")
         self.start_button.setFont(theme.font(18, bold=True))
@@ -150,6 +157,7 @@ class SessionScreen(QWidget):
         """Space bar / Start button: start, pause, resume."""
         c = self.controller
         if c.session is None or c.session.finished:
+            c.set_patient(self.form.patient.currentText())
             c.new_session(self.form.protocol())
             c.start_session()
         else:

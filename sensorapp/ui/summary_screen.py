@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -50,6 +51,8 @@ class SummaryScreen(QWidget):
         self.session: GuidedSession | None = None
         self.summary: SessionSummary | None = None
         self.last_export: tuple[Path, Path] | None = None
+        self._csv_exporter: Callable[[Path], tuple[Path, Path]] | None = None
+        self.bundle_exporter: Callable[[Path], Path] | None = None
         title = QLabel("Session summary")
         title.setFont(theme.font(28, bold=True))
         self.status = QLabel("", objectName="muted")
@@ -76,6 +79,9 @@ class SummaryScreen(QWidget):
         self.bars.setLabel("left", "best-3 plateau", units="N")
         self.export_button = QPushButton("Export CSV\u2026")
         self.export_button.clicked.connect(self.export_dialog)
+        self.bundle_button = QPushButton("Send to therapist (bundle)\u2026")
+        self.bundle_button.clicked.connect(self.bundle_dialog)
+        self.bundle_button.setEnabled(False)
         self.again_button = QPushButton("New session", objectName="primary")
         self.again_button.clicked.connect(self.new_session_requested.emit)
         self.device_button = QPushButton("Device")
@@ -95,6 +101,7 @@ class SummaryScreen(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.again_button)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.bundle_button)
         buttons.addWidget(self.device_button)
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
@@ -103,9 +110,28 @@ class SummaryScreen(QWidget):
         lay.addLayout(middle, 1)
         lay.addLayout(buttons)
 
-    def show_session(self, session: GuidedSession) -> None:
+    def show_session(self, session: GuidedSession, bundle_exporter: Callable[[Path], Path] | None = None) -> None:
+        """The session just done; export works from its samples in memory."""
         self.session = session
-        self.summary = summary = session.summary()
+        state = "complete" if session.phase.value == "done" else "stopped early"
+        summary = session.summary()
+
+        def csv_exporter(path: Path) -> tuple[Path, Path]:
+            return export_session_csv(session.samples, summary, path)
+
+        self.show_summary(summary, f"{len(summary.reps)} reps counted; session {state}. Every rep here was seen by the belt.", csv_exporter, bundle_exporter)
+
+    def show_summary(
+        self,
+        summary: SessionSummary,
+        status: str,
+        csv_exporter: Callable[[Path], tuple[Path, Path]],
+        bundle_exporter: Callable[[Path], Path] | None = None,
+    ) -> None:
+        self.summary = summary
+        self._csv_exporter = csv_exporter
+        self.bundle_exporter = bundle_exporter
+        self.bundle_button.setEnabled(bundle_exporter is not None)
         reps = list(summary.reps)
         self.table.setRowCount(len(reps))
         for row, rep in enumerate(reps):
@@ -129,8 +155,7 @@ class SummaryScreen(QWidget):
             lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} reps held {summary.target_hold_s:.0f} s, mean hold {hold}")
         self.side_lines.setText("\n".join(lines))
         self._draw_bars(summary)
-        state = "complete" if session.phase.value == "done" else "stopped early"
-        self.status.setText(f"{len(reps)} reps counted; session {state}. Every rep here was seen by the belt.")
+        self.status.setText(status)
 
     def _draw_bars(self, summary: SessionSummary) -> None:
         self.bars.clear()
@@ -149,12 +174,25 @@ class SummaryScreen(QWidget):
 
     def export_csv(self, path: Path) -> tuple[Path, Path]:
         """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""
-        assert self.session is not None and self.summary is not None
-        self.last_export = export_session_csv(self.session.samples, self.summary, path)
+        assert self._csv_exporter is not None
+        self.last_export = self._csv_exporter(path)
         return self.last_export
 
+    def bundle_dialog(self) -> None:
+        if self.bundle_exporter is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save a bundle for your therapist", str(Path.home() / "session.zip"), "Session bundles (*.zip)")
+        if not name:
+            return
+        try:
+            path = self.bundle_exporter(Path(name))
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"Could not save the bundle: {exc}")
+            return
+        self.status.setText(f"Saved {path.name}: send this one file to your therapist.")
+
     def export_dialog(self) -> None:
-        if self.session is None:
+        if self._csv_exporter is None:
             return
         name, _ = QFileDialog.getSaveFileName(self, "Export session as CSV", str(Path.home() / "session.csv"), "CSV files (*.csv)")
         if not name:

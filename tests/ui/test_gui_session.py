@@ -38,6 +38,7 @@ async def run_session(window: MainWindow, controller: AppController, seen: dict[
 
 def test_simulated_session_runs_all_14_reps_and_the_summary_matches_the_analysis(qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
     controller = AppController(None, simulation_speed=SPEED, simulation_seed=3)
+    controller.open_store()
     window = MainWindow(controller)
     window.resize(1280, 820)
     window.show()
@@ -86,6 +87,31 @@ def test_simulated_session_runs_all_14_reps_and_the_summary_matches_the_analysis
     assert len(exported) == len(session.samples)
     assert set(exported.side) >= {"left", "right"}
     assert reps_path.read_text().count("\n") == 15
+
+    # The session was recorded in the store, complete, with the same result.
+    store = controller.store
+    assert store is not None
+    (record,) = store.sessions()
+    assert record.state == "complete" and record.sample_count == len(session.samples)
+    assert record.symmetry is not None and record.symmetry["lsi_pct"] == pytest.approx(expected.symmetry.lsi_pct, abs=0.01)
+    assert [r.side for r in store.reps(record.id)] == [r.side for r in online]
+
+    # History lists it; a bundle exported from it imports into another store once.
+    window.show_history()
+    history = window.history_screen
+    assert history.table.rowCount() == 1 and "complete" in history.table.item(0, 1).text()
+    history.select_row(0)
+    (bundle,) = history.export("bundle", tmp_path / "s.zip")
+    from sensorapp.storage import SessionStore
+    from sensorapp.storage.bundle import import_bundle
+
+    with SessionStore.open(tmp_path / "therapist") as other:
+        first = import_bundle(other, bundle)
+        again = import_bundle(other, bundle)
+        assert first.created and not again.created
+        assert other.summary(first.session_id).symmetry.lsi_pct == pytest.approx(expected.symmetry.lsi_pct, abs=0.01)
+    window.show_stored_session(record.id)
+    assert window.summary_screen.table.rowCount() == 14
     qasync_loop.run_until_complete(window.shutdown())
 
 
