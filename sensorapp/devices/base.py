@@ -10,6 +10,7 @@ loop's thread, so a Qt layer can forward them without this layer knowing Qt.
 from __future__ import annotations
 
 import abc
+import asyncio
 import enum
 import logging
 from dataclasses import dataclass, field
@@ -18,6 +19,17 @@ from typing import Any, Callable, ClassVar
 from sensorapp.acquisition.blocks import SampleBlock, StreamStats
 
 log = logging.getLogger(__name__)
+
+async def cancel_and_wait(task: "asyncio.Task[object] | None") -> None:
+    """Cancel a background task and wait until it has really stopped."""
+    if task is None or task is asyncio.current_task():
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
 
 # ------------------------------------------------------------------ errors
 

@@ -21,6 +21,7 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 from bleak_retry_connector import establish_connection
 
 from .base import (
+    cancel_and_wait,
     BluetoothUnavailableError,
     ConnectError,
     DeviceError,
@@ -141,12 +142,7 @@ class BleForceSource(ForceSource, abc.ABC):
     async def disconnect(self) -> None:
         self._closing = True
         task, self._reconnect_task = self._reconnect_task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         client = self._client
         if client is not None and client.is_connected:
             if self._streaming_rate is not None:

@@ -17,7 +17,7 @@ import numpy as np
 from sensorapp.acquisition.blocks import Gap, SampleBlock
 from sensorapp.storage.samples_csv import SampleTable, SamplesCsvError, read_samples_csv
 
-from .base import DeviceError, ForceSource, LinkState, SamplesReceived, SourceFailed, SourceInfo, StreamEnded
+from .base import DeviceError, ForceSource, LinkState, SamplesReceived, SourceFailed, SourceInfo, StreamEnded, cancel_and_wait
 
 BLOCK_S = 0.02  # deliver in 20 ms blocks of device time, like the belt's notify interval
 GAP_FACTOR = 1.5  # a step longer than 1.5 typical periods is a gap (research/signal.md §0)
@@ -75,12 +75,7 @@ class ReplaySource(ForceSource):
 
     async def stop_stream(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         if self.state == LinkState.STREAMING:
             self._set_state(LinkState.CONNECTED)
 

@@ -25,6 +25,8 @@ from firmware_protocol import gatt
 from sensorapp.simulation.peripheral import profile_of
 from sensorapp.simulation.world import SimulatedDevice, SimulatedWorld
 
+from .base import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 _world: SimulatedWorld | None = None
@@ -62,13 +64,8 @@ class SimulatedBleakScanner(BaseBleakScanner):
         self._task = asyncio.create_task(self._advertise())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _advertise(self) -> None:
         world = current_world()
@@ -166,12 +163,7 @@ class SimulatedBleakClient(BaseBleakClient):
 
     async def _stop_pump(self) -> None:
         task, self._pump_task = self._pump_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
         return None

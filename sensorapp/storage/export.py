@@ -14,6 +14,8 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 from typing import Any, Sequence
 
 from sensorapp import __version__
@@ -38,25 +40,40 @@ def reps_csv_path(samples_csv: str | os.PathLike[str]) -> Path:
 
 
 def export_csv(store: SessionStore, session_id: int, out: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Samples CSV at ``out`` and reps CSV next to it; returns both paths.
-
-    Both files are complete before either is renamed into place, so a full
-    disk leaves neither half-written.
-    """
+    """Samples CSV at ``out`` and reps CSV next to it; returns both paths."""
     record = store.session(session_id)
     samples = store.samples(session_id)
-    reps = store.reps(session_id)
+    return write_csv_pair(
+        out, samples.t_s, samples.force_n, samples.side, store.reps(session_id), session_uuid=record.uuid, patient=record.patient_name or ""
+    )
+
+
+def write_csv_pair(
+    out: str | os.PathLike[str],
+    t_s: np.ndarray,
+    force_n: np.ndarray,
+    side: np.ndarray,
+    reps: Sequence[Rep],
+    *,
+    session_uuid: str = "",
+    patient: str = "",
+) -> tuple[Path, Path]:
+    """The samples CSV (exactly what `analyze` reads) and the reps CSV beside it.
+
+    Both files are complete before either is renamed into place, so a full
+    disk leaves neither half-written. Used for stored sessions and for the
+    session just done in the GUI.
+    """
     samples_path, reps_path = Path(out), reps_csv_path(out)
     with atomic_file(samples_path, "w", what="export the samples to") as sf:
         sf.write(",".join(HEADER) + "\n")
-        labels = samples.side
-        for lo in range(0, len(samples), _CSV_ROWS_PER_WRITE):
+        for lo in range(0, len(t_s), _CSV_ROWS_PER_WRITE):
             hi = lo + _CSV_ROWS_PER_WRITE
-            sf.write(format_rows(samples.t_s[lo:hi], samples.force_n[lo:hi], labels[lo:hi]))
+            sf.write(format_rows(t_s[lo:hi], force_n[lo:hi], side[lo:hi]))
         sf.flush()
         os.fsync(sf.fileno())  # a full disk shows here, before the reps file is renamed into place
         with atomic_file(reps_path, "w", what="export the reps to") as rf:
-            write_reps_csv(rf, reps, session_uuid=record.uuid, patient=record.patient_name or "")
+            write_reps_csv(rf, reps, session_uuid=session_uuid, patient=patient)
     return samples_path, reps_path
 
 

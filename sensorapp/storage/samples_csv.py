@@ -13,7 +13,6 @@ reader only when asked to, see ``allow_truncated_tail``).
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import time
@@ -202,21 +201,12 @@ class SamplesCsvWriter:
 
 
 def write_samples_csv(path: str | os.PathLike[str], t_s: np.ndarray, force_n: np.ndarray, side: str | np.ndarray = "") -> None:
-    """Write a whole samples CSV atomically (temp file, fsync, rename)."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    buf = io.StringIO()
-    buf.write(",".join(HEADER) + "\n")
-    buf.write(format_rows(np.asarray(t_s), np.asarray(force_n), side))
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write a whole samples CSV atomically (temp file, fsync, rename); StorageError on failure."""
+    from .atomic import atomic_file
+
+    with atomic_file(path, "w", what="write") as f:
+        f.write(",".join(HEADER) + "\n")
+        f.write(format_rows(np.asarray(t_s), np.asarray(force_n), side))
 
 
 __all__ = [

@@ -517,7 +517,11 @@ class SessionStore:
     @staticmethod
     def _replace_reps(conn: sqlite3.Connection, session_id: int, summary: SessionSummary) -> None:
         conn.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
-        for rep in summary.reps:
+        SessionStore._insert_reps(conn, session_id, summary.reps)
+
+    @staticmethod
+    def _insert_reps(conn: sqlite3.Connection, session_id: int, reps: Sequence[Rep]) -> None:
+        for rep in reps:
             conn.execute(
                 "INSERT INTO reps (session_id, side, rep_index, onset_s, release_s, hold_s, baseline_n, plateau_n, peak_n,"
                 " mean_n, impulse_ns, target_met, metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -704,26 +708,7 @@ class SessionStore:
         )
         session_id = int(cur.lastrowid)
         self._insert_chunks(conn, session_id, 0, _segments_of(samples), chunk_samples=COMPACT_CHUNK_SAMPLES)
-        for rep in reps:
-            conn.execute(
-                "INSERT INTO reps (session_id, side, rep_index, onset_s, release_s, hold_s, baseline_n, plateau_n, peak_n,"
-                " mean_n, impulse_ns, target_met, metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session_id,
-                    rep.side or "",
-                    int(rep.index),
-                    float(rep.onset_s),
-                    float(rep.release_s),
-                    float(rep.hold_s),
-                    float(rep.baseline_n),
-                    float(rep.plateau_n),
-                    float(rep.peak_n),
-                    float(rep.mean_n),
-                    float(rep.impulse_ns),
-                    int(bool(rep.target_met)),
-                    json.dumps(rep_to_json(rep)),
-                ),
-            )
+        self._insert_reps(conn, session_id, reps)
         return session_id
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from sensorapp.session.export import export_session_csv
 from sensorapp.session.guided import GuidedSession
 from sensorapp.signal import SessionSummary
+from sensorapp.storage import StorageError
 
 from . import theme
 
@@ -186,7 +187,7 @@ class SummaryScreen(QWidget):
             return
         try:
             path = self.bundle_exporter(Path(name))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, StorageError) as exc:
             self.status.setText(f"Could not save the bundle: {exc}")
             return
         self.status.setText(f"Saved {path.name}: send this one file to your therapist.")
@@ -199,8 +200,8 @@ class SummaryScreen(QWidget):
             return
         try:
             samples, reps = self.export_csv(Path(name))
-        except OSError as exc:
-            self.status.setText(f"Could not export: {exc.strerror or exc}")
+        except (OSError, StorageError) as exc:
+            self.status.setText(f"Could not export: {exc}")
             return
         self.status.setText(f"Saved {samples.name} and {reps.name}")
 
