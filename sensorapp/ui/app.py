@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -65,6 +66,11 @@ def run_app(args: argparse.Namespace) -> int:
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    # Ctrl-C / SIGTERM close the window the normal way: the session is finished
+    # (marked stopped) and the belt released, rather than left for crash recovery.
+    # The qasync loop runs Python often enough for the handler to fire promptly.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
     if headless:
         from .console import ConsoleNarrator
 
