@@ -11,7 +11,7 @@ from typing import Any
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 
-from calibration import CalibrationStore, LinearCalibration
+from calibration import CalibrationStore, CalibrationStoreError, LinearCalibration
 from firmware_protocol import codec, gatt
 from firmware_protocol.capabilities import BeltCapabilities, capabilities_for
 from firmware_protocol.codec import (
@@ -46,6 +46,16 @@ COMMAND_TIMEOUT_S = codec.RESPONSE_TIMEOUT_S
 TARE_WINDOW_MS = 1000
 # A tare window whose max-min spread exceeds this was not at rest (strap noise is ~1 N).
 TARE_MAX_SPREAD_N = 5.0
+
+
+CALIBRATION_FILE = "calibrations.json"
+
+
+def default_calibration_store() -> CalibrationStore:
+    """The per-belt calibration file in the data folder (a user calibration overrides the factory one)."""
+    from sensorapp.storage.paths import default_data_dir
+
+    return CalibrationStore(default_data_dir() / CALIBRATION_FILE)
 
 
 def calibration_from_belt(cal: BeltCalibration, capacity_n: float | None) -> LinearCalibration:
@@ -156,8 +166,14 @@ class BeltSource(BleForceSource):
     def _load_calibration(self, on_belt: BeltCalibration | None) -> LinearCalibration:
         assert self.device_info is not None and self.capabilities is not None
         stored = None
+        store_problem = ""
         if self.calibration_store is not None:
-            stored = self.calibration_store.get(self.device_info.serial_text, model_id=self.device_info.model_id)
+            try:
+                stored = self.calibration_store.get(self.device_info.serial_text, model_id=self.device_info.model_id)
+            except CalibrationStoreError as exc:
+                # Never refuse to measure over a bad file: use the belt's own calibration and say why.
+                log.warning("%s: %s", self.name, exc)
+                store_problem = f"; calibration file not used: {exc}"
         if stored is not None:
             self.calibration_note = f"{stored.source} ({(stored.created_at or '')[:10]})"
             return stored
@@ -168,7 +184,7 @@ class BeltSource(BleForceSource):
             self.calibration_note = "nominal (belt not calibrated: forces approximate)"
             return LinearCalibration(0.0, self.capabilities.nominal_newtons_per_count, source="manual", capacity_n=self.capabilities.capacity_n)
         factory = calibration_from_belt(on_belt, self.capabilities.capacity_n)
-        self.calibration_note = f"belt ({factory.created_at[:10] if factory.created_at else 'undated'})"
+        self.calibration_note = f"belt ({factory.created_at[:10] if factory.created_at else 'undated'}){store_problem}"
         return factory
 
     def _on_link_lost(self) -> None:
@@ -287,4 +303,5 @@ class BeltSource(BleForceSource):
 
 def open_source(descriptor: Any, **options: Any) -> BeltSource:
     """Registry entry point: a belt found by a scan (or given by address)."""
+    options.setdefault("calibration_store", default_calibration_store())
     return BeltSource(descriptor.details or descriptor.address, name=descriptor.name or None, **options)

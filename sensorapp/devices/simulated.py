@@ -14,7 +14,7 @@ from sensorapp.simulation.virtual_progressor import VirtualProgressor, VirtualPr
 from sensorapp.simulation.world import LinkDrop, SimClock, SimulatedDevice, SimulatedWorld, simulated_address
 
 from .base import DeviceDescriptor, ForceSource
-from .belt import BeltSource
+from .belt import BeltSource, default_calibration_store
 from .sim_backend import SimulatedBleakClient, SimulatedBleakScanner, install_world
 
 
@@ -94,6 +94,7 @@ def open_source(descriptor: DeviceDescriptor, **options: Any) -> ForceSource:
             timeline_clock=lambda: world.now_us() / 1e6,  # the world may run faster than the host
             **options,
         )
+    options.setdefault("calibration_store", default_calibration_store())
     return BeltSource(
         descriptor.address,
         name=descriptor.name,

@@ -155,3 +155,28 @@ async def test_uncalibrated_belt_falls_back_to_the_nominal_gain_and_says_so() ->
     assert src.info is not None and "not calibrated" in src.info.calibration
     assert src.calibration is not None and src.calibration.newtons_per_count == pytest.approx(0.000596)
     await src.disconnect()
+
+
+async def test_a_user_calibration_for_the_belt_serial_overrides_the_factory_one(tmp_path, monkeypatch) -> None:
+    from calibration import CalibrationStore, LinearCalibration
+
+    monkeypatch.setenv("SENSORAPP_DATA_DIR", str(tmp_path))
+    CalibrationStore(tmp_path / "calibrations.json").put(
+        "GMB-0001E240", LinearCalibration(14_000.0, 0.0006, source="fit", created_at="2026-11-01T10:00:00+00:00"), model_id=1
+    )
+    src = open_source(start_simulation(SimulationOptions(speed=10)))
+    await src.connect()
+    assert src.calibration is not None and src.calibration.newtons_per_count == pytest.approx(0.0006)
+    assert src.info is not None and src.info.calibration.startswith("fit (2026-11-01")
+    await src.disconnect()
+
+
+async def test_a_corrupt_calibration_file_is_reported_and_the_belt_calibration_used(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SENSORAPP_DATA_DIR", str(tmp_path))
+    (tmp_path / "calibrations.json").write_text('{"format": "sensorapp-calibrations", "vers')
+    src = open_source(start_simulation(SimulationOptions(speed=10)))
+    await src.connect()
+    assert src.info is not None and "calibration file not used" in src.info.calibration and "not valid JSON" in src.info.calibration
+    assert src.calibration is not None and src.calibration.source == "factory"
+    await src.disconnect()
+    assert (tmp_path / "calibrations.json").read_text().endswith('"vers')  # left untouched
