@@ -248,6 +248,8 @@ class GuidedSession:
 
     def _on_event(self, ev: object) -> None:
         if isinstance(ev, ContractionStarted):
+            if self.phase == Phase.TURN_OVER and self._now - self._phase_since < self.protocol.turnover_min_s:
+                return  # bumps while turning over; a real rep done now still counts on RepCompleted
             if self.phase in (Phase.READY, Phase.REST, Phase.POSITION, Phase.TURN_OVER) and self._side_reps_left() > 0:
                 if self.phase == Phase.TURN_OVER:
                     self._start_side_if_turning()

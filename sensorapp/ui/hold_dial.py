@@ -60,7 +60,7 @@ class HoldDial(QWidget):
             frac, colour = 0.0, theme.MUTED
             big, small = f"{math.ceil(self.rest_s)}", "rest"
         else:
-            big, small = "\u2013", f"hold {self.target_s:.0f} s"
+            big, small = f"{self.target_s:.0f}", "second hold"
         if frac > 0:
             arc = QPen(QColor(colour), width)
             arc.setCapStyle(Qt.PenCapStyle.FlatCap)

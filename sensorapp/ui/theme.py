@@ -45,6 +45,9 @@ QListWidget::item {{ padding: 10px; }}
 QListWidget::item:selected, QTableWidget::item:selected {{ background: {BLUE}; color: {TEXT}; }}
 QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none; padding: 6px; }}
 QSpinBox, QDoubleSpinBox, QComboBox {{ background: {PANEL}; border: 1px solid {GRID}; border-radius: 6px; padding: 4px 8px; min-height: 1.6em; }}
+QLabel, QCheckBox {{ background: transparent; }}
+QCheckBox::indicator {{ width: 20px; height: 20px; border: 2px solid {MUTED}; border-radius: 4px; background: {BACKGROUND}; }}
+QCheckBox::indicator:checked {{ background: {SKY}; border-color: {SKY}; }}
 QLabel#muted {{ color: {MUTED}; }}
 QLabel#banner {{ background: {YELLOW}; color: #000; font-weight: bold; padding: 10px; border-radius: 6px; }}
 QLabel#error {{ color: {VERMILLION}; }}

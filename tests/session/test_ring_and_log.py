@@ -66,3 +66,24 @@ def test_stopping_right_after_a_release_still_counts_that_rep() -> None:
     assert s.phase == Phase.ABORTED
     (rep,) = s.reps["left"]
     assert 6.0 < rep.hold_s < 7.5
+
+
+def test_a_bump_while_turning_over_does_not_skip_the_turn_over_prompt() -> None:
+    import numpy as np
+
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+
+    s = GuidedSession(ExerciseProtocol(reps_per_side=1, settle_s=1.0, turnover_min_s=8.0))
+    t = np.arange(0, 30.0, 0.01)
+    rep = (t > 3.0) & (t < 10.0)
+    bump = (t > 13.0) & (t < 13.4)  # repositioning, 2 s into the turn-over
+    force = 5.0 + 60.0 * rep + 25.0 * bump + 0.2 * np.sin(37 * t)
+    s.feed(t[:10], force[:10])
+    s.start()
+    phases = []
+    for i in range(10, t.size, 20):
+        s.feed(t[i : i + 20], force[i : i + 20])
+        phases.append((round(float(t[i]), 1), s.phase))
+    turn = [ts for ts, ph in phases if ph == Phase.TURN_OVER]
+    assert turn and max(turn) - min(turn) >= 7.5  # the prompt stayed up through the bump
+    assert len(s.reps["left"]) == 1 and s.reps["right"] == []
