@@ -568,7 +568,12 @@ class SessionStore:
         """A session by id ("12"), by UUID, or by a UUID prefix of at least 8 characters."""
         text = str(ref).strip()
         if text.isdigit():
-            return self.session(int(text))
+            try:
+                return self.session(int(text))
+            except SessionNotFoundError:
+                # 8+ digits may also be a UUID prefix (about 2 % of UUIDs start with 8 digits).
+                if len(text) < 8:
+                    raise
         if not _UUID_PREFIX.fullmatch(text.lower()):
             raise SessionNotFoundError(f"{text!r} is not a session id (a number) or a UUID (at least its first 8 characters)")
         pattern = text.lower() + "%"  # hex digits and dashes only: no LIKE wildcards

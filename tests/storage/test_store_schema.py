@@ -191,3 +191,16 @@ def test_session_lookup_by_id_uuid_and_prefix(store: SessionStore) -> None:
     with pytest.raises(StorageError, match="no session with id 99"):
         store.find_session("99")
     assert json.loads(json.dumps(record.to_dict()))["uuid"] == record.uuid
+
+
+def test_a_uuid_prefix_made_only_of_digits_is_still_found(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import sensorapp.storage.store as store_module
+
+    fixed = uuid.UUID("44680191-0000-4000-8000-000000000001")
+    monkeypatch.setattr(store_module.uuidlib, "uuid4", lambda: fixed)
+    record = record_session(store, reps_per_side=1)
+    assert record.uuid == str(fixed)
+    assert store.find_session("44680191").id == record.id  # not an id: a UUID prefix
+    assert store.find_session(str(record.id)).id == record.id  # a short number is an id

@@ -15,25 +15,27 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_sigkill_mid_session_loses_at_most_a_second(tmp_path: Path) -> None:
+def start_app(tmp_path: Path, speed: float) -> tuple[subprocess.Popen[str], Path, float]:
+    """The app with no display (offscreen, narrating); returns it, its data dir and when the session started."""
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["SENSORAPP_DATA_DIR"] = str(data)
-    # No display: the app runs offscreen and narrates, so we see when the session starts.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sensorapp", "--simulate", "--speed", "1"],
+        [sys.executable, "-m", "sensorapp", "--simulate", "--speed", str(speed)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path,
     )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "Lie on your left side" in proc.stdout.readline():
+            return proc, data, time.monotonic()
+    proc.kill()
+    raise AssertionError("the session never started")
+
+
+def test_sigkill_mid_session_loses_at_most_a_second(tmp_path: Path) -> None:
+    proc, data, started = start_app(tmp_path, speed=1)
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        started = None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if "Lie on your left side" in line:
-                started = time.monotonic()
-                break
-        assert started is not None, "the session never started"
         time.sleep(4.0)
         killed_after_s = time.monotonic() - started
         proc.send_signal(signal.SIGKILL)
@@ -57,18 +59,8 @@ def test_sigkill_mid_session_loses_at_most_a_second(tmp_path: Path) -> None:
 
 
 def test_sigterm_closes_the_session_cleanly(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    env["SENSORAPP_DATA_DIR"] = str(data)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sensorapp", "--simulate", "--speed", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path,
-    )
+    proc, data, _ = start_app(tmp_path, speed=5)
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "Lie on your left side" not in proc.stdout.readline():
-            pass
         time.sleep(2.0)
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)

@@ -1,7 +1,6 @@
-"""Regenerate the screenshots in this folder: the real window, offscreen,
-driven by the simulated belt.
+"""Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python docs/screenshots/make_screenshots.py
+    .venv/bin/python packaging/make_screenshots.py
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from sensorapp.ui import theme  # noqa: E402
 from sensorapp.ui.controller import AppController  # noqa: E402
 from sensorapp.ui.main_window import MainWindow  # noqa: E402
 
-OUT = Path(__file__).resolve().parent
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SPEED = 8.0
 
 
