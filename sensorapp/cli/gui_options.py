@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,18 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import fail
+    from sensorapp.ui.app import run_app  # only now: other commands never load Qt
 
-    if importlib.util.find_spec("sensorapp.ui.app") is not None:
-        from sensorapp.ui.app import run_app
-
-        return run_app(args)
-    # Until the window exists, the bare command records the simulated belt headless.
-    if not args.simulate:
-        fail("the app window is not built yet; use `sensorapp --simulate` or `sensorapp record --help`", 2)
-    from . import main
-
-    argv = ["record", "--simulate", "--speed", str(args.speed), "--seed", str(args.seed), "--out", "recording.csv"]
-    if args.exit_after:
-        argv += ["--duration", str(args.exit_after * args.speed)]
-    return main(argv)
+    return run_app(args)

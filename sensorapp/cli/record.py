@@ -220,6 +220,8 @@ async def _record(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows
             pass
+    writer: SamplesCsvWriter | None = None
+    recorder = None
     try:
         display.message(f"connecting to {getattr(source, 'name', 'the source')}...")
         await source.connect()
@@ -233,7 +235,6 @@ async def _record(args: argparse.Namespace) -> int:
             writer = SamplesCsvWriter(out).open()
         except OSError as exc:
             fail(str(exc))
-        recorder = None
         if store is not None:
             try:
                 recorder = store.begin_session(
@@ -256,8 +257,8 @@ async def _record(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
     except DeviceError as exc:
         await _safe_disconnect(source)
-        _discard_if_empty(locals().get("writer"))
-        _end_session(locals().get("recorder"), complete=False, reason=f"device error: {exc}")
+        _discard_if_empty(writer)
+        _end_session(recorder, complete=False, reason=f"device error: {exc}")
         fail(str(exc))
     try:
         await asyncio.wait_for(source.disconnect(), 10.0)

@@ -210,7 +210,7 @@ class GuidedSession:
                 for ev in self.detector.flush():
                     if isinstance(ev, RepCompleted):
                         self._rep_completed(ev.rep)
-            if self.phase in (Phase.DONE,):
+            if self.phase == Phase.DONE:  # the flushed rep completed the session
                 return
             self.ended_at_s = self._now
             self.paused = False
@@ -251,8 +251,6 @@ class GuidedSession:
             if self.phase == Phase.TURN_OVER and self._now - self._phase_since < self.protocol.turnover_min_s:
                 return  # bumps while turning over; a real rep done now still counts on RepCompleted
             if self.phase in (Phase.READY, Phase.REST, Phase.POSITION, Phase.TURN_OVER) and self._side_reps_left() > 0:
-                if self.phase == Phase.TURN_OVER:
-                    self._start_side_if_turning()
                 self._last_whole_second = 0
                 self._enter(Phase.PRESSING)
         elif isinstance(ev, TargetReached):
@@ -296,9 +294,6 @@ class GuidedSession:
             self.ended_at_s = self._now
             self._cues.append(Cue.SESSION_DONE)
             self._enter(Phase.DONE)
-
-    def _start_side_if_turning(self) -> None:
-        self._quiet_since = None
 
     def _tick(self) -> None:
         now = self._now
@@ -353,7 +348,7 @@ class GuidedSession:
         return SessionView(
             phase=self.phase,
             side=self.side,
-            rep_number=min(done + 1, p.reps_per_side) if self.phase not in (Phase.DONE,) else done,
+            rep_number=min(done + 1, p.reps_per_side) if self.phase != Phase.DONE else done,
             reps_done=done,
             reps_per_side=p.reps_per_side,
             hold_s=hold,

@@ -13,7 +13,6 @@ would be repainted every frame, so a few fixed reference lines replace it.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -67,11 +66,8 @@ class LiveForcePlot(QWidget):
         self.timer.setInterval(FRAME_INTERVAL_MS)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # coarse timers give ~50 Hz
         self.timer.timeout.connect(self.redraw)
-        # Instrumentation for the benchmark: frames drawn and their draw times.
         self.frames = 0
-        self.frame_times_s: list[float] = []
         self.drawn_total = 0  # ring.total at the last frame
-        self.measure = False
 
     def start(self) -> None:
         self.timer.start()
@@ -107,7 +103,6 @@ class LiveForcePlot(QWidget):
             item.addItem(line)
 
     def redraw(self) -> None:
-        started = time.perf_counter() if self.measure else 0.0
         if self.ring.total == self.drawn_total:
             return
         t, f = self.ring.latest()
@@ -121,5 +116,3 @@ class LiveForcePlot(QWidget):
             self._set_y_max(50.0 * math.ceil(peak * 1.25 / 50.0))
         self.drawn_total = self.ring.total
         self.frames += 1
-        if self.measure:
-            self.frame_times_s.append(time.perf_counter() - started)
