@@ -34,12 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from firmware_protocol import codec, gatt  # noqa: E402
-from sensorapp.devices.base import SamplesReceived, SourceEvent  # noqa: E402
-from sensorapp.devices.belt import BeltSource  # noqa: E402
-from sensorapp.devices.fake_bluez import PrivateBus  # noqa: E402
+from firmware_protocol import codec, gatt
+from sensorapp.devices.base import SamplesReceived, SourceEvent
+from sensorapp.devices.belt import BeltSource
+from sensorapp.devices.fake_bluez import PrivateBus
 
 BELT = "5A:1E:00:01:E2:40"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

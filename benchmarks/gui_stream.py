@@ -24,14 +24,14 @@ from collections import deque
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import qasync
+from PySide6.QtWidgets import QApplication
 
-from sensorapp.devices.base import SamplesReceived  # noqa: E402
-from sensorapp.ui import theme  # noqa: E402
-from sensorapp.ui.controller import AppController  # noqa: E402
-from sensorapp.ui.main_window import MainWindow  # noqa: E402
+from sensorapp.devices.base import SamplesReceived
+from sensorapp.ui import theme
+from sensorapp.ui.controller import AppController
+from sensorapp.ui.main_window import MainWindow
 
 
 def rss_mb() -> float:

@@ -19,9 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from firmware_protocol import StreamFlags, StreamPacket, decode_stream_packet, encode_stream_packet, max_samples_per_packet  # noqa: E402
+from firmware_protocol import (
+    StreamFlags,
+    StreamPacket,
+    decode_stream_packet,
+    encode_stream_packet,
+    max_samples_per_packet,
+)
 
 # (label, samples per packet, gated by the target?)
 CASES = [

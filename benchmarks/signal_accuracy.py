@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sensorapp.signal import DetectorParams, OnlineRepDetector, RepCompleted, analyze, summarize  # noqa: E402
-from sensorapp.simulation.synthetic import RATES_HZ, random_scenario  # noqa: E402
+from sensorapp.signal import DetectorParams, OnlineRepDetector, RepCompleted, analyze, summarize
+from sensorapp.simulation.synthetic import RATES_HZ, random_scenario
 
 GAP_BRIDGE_S = DetectorParams().gap_bridge_s
 

@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sensorapp.signal import OnlineRepDetector, RepCompleted, analyze_recording  # noqa: E402
-from sensorapp.simulation.synthetic import BeltProfile, PatientProfile, SessionScript, record  # noqa: E402
+from sensorapp.signal import OnlineRepDetector, RepCompleted, analyze_recording
+from sensorapp.simulation.synthetic import BeltProfile, PatientProfile, SessionScript, record
 
 N_SAMPLES = 3_600_000
 PACKET = 20

@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from storage_data import BLOCK_SAMPLES, belt_like_recording, record_into  # noqa: E402
+from storage_data import BLOCK_SAMPLES, belt_like_recording, record_into
 
-from sensorapp.acquisition.blocks import SampleBlock  # noqa: E402
-from sensorapp.storage.store import SessionStore  # noqa: E402
+from sensorapp.acquisition.blocks import SampleBlock
+from sensorapp.storage.store import SessionStore
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from storage_data import belt_like_recording, record_into  # noqa: E402
+from storage_data import belt_like_recording, record_into
 
-from sensorapp.signal import analyze_recording, summarize  # noqa: E402
-from sensorapp.storage.store import SessionStore  # noqa: E402
+from sensorapp.signal import analyze_recording, summarize
+from sensorapp.storage.store import SessionStore
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from storage_data import belt_like_recording, dir_bytes, record_into  # noqa: E402
+from storage_data import belt_like_recording, dir_bytes, record_into
 
-from sensorapp.storage.bundle import export_bundle  # noqa: E402
-from sensorapp.storage.sample_codec import CODEC_F8, CODEC_F8_SHUFFLE_ZLIB, decode_f8, encode_f8  # noqa: E402
-from sensorapp.storage.store import SessionStore  # noqa: E402
+from sensorapp.storage.bundle import export_bundle
+from sensorapp.storage.sample_codec import CODEC_F8, CODEC_F8_SHUFFLE_ZLIB, decode_f8, encode_f8
+from sensorapp.storage.store import SessionStore
 
 
 def store_size(seconds: float) -> None:

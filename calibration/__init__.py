@@ -19,7 +19,16 @@ from .fit import CalibrationFit, fit_from_masses
 from .model import SOURCES, LinearCalibration, utc_now_iso
 from .store import FORMAT_ID, FORMAT_VERSION, MIGRATIONS, CalibrationStore, StoredCalibration, record_checksum
 from .tare import DEFAULT_MAX_NOISE_N, MIN_TARE_WINDOW_S, TareResult, tare
-from .units import ACCEPTED_UNIT_NAMES, LBF_IN_N, STANDARD_GRAVITY, Unit, convert, format_force, parse_unit, unit_label
+from .units import (
+    ACCEPTED_UNIT_NAMES,
+    LBF_IN_N,
+    STANDARD_GRAVITY,
+    Unit,
+    convert,
+    format_force,
+    parse_unit,
+    unit_label,
+)
 
 __all__ = [
     "ACCEPTED_UNIT_NAMES",

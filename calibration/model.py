@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import overload
 
 import numpy as np
@@ -32,7 +32,7 @@ SOURCES: tuple[str, ...] = ("factory", "fit", "manual")
 
 def utc_now_iso() -> str:
     """Current UTC time as an ISO 8601 string (seconds), for ``created_at``."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _finite(name: str, value: object) -> float:
@@ -131,7 +131,7 @@ class LinearCalibration:
 
     # -- derived calibrations --------------------------------------------------
 
-    def with_zero(self, zero_counts: float) -> "LinearCalibration":
+    def with_zero(self, zero_counts: float) -> LinearCalibration:
         """A copy with a new zero (what a tare does); gain and metadata kept."""
         return dataclasses.replace(self, zero_counts=zero_counts)
 

@@ -309,7 +309,7 @@ MAX_TARE_WINDOW_MS = 10_000
 RESPONSE_TIMEOUT_S = 2.0
 
 
-def response_timeout_s(command: "Command") -> float:
+def response_timeout_s(command: Command) -> float:
     """The app's timeout for this command's reply: 2 s, or the tare window + 2 s."""
     if command.opcode == Opcode.TARE and len(command.payload) == 2:
         return RESPONSE_TIMEOUT_S + struct.unpack("<H", command.payload)[0] / 1000.0
@@ -432,7 +432,7 @@ def decode_response(data: bytes | bytearray | memoryview) -> Response:
     return Response(opcode=data[1], status=data[2], payload=bytes(data[3:]))
 
 
-def parse_response_payload(response: Response) -> "BeltCalibration | TareResult | DeviceInfo | None":
+def parse_response_payload(response: Response) -> BeltCalibration | TareResult | DeviceInfo | None:
     """The typed payload of a successful GET_CALIBRATION, TARE or GET_INFO reply.
 
     None for every other reply (error replies carry no payload; receivers
@@ -464,7 +464,7 @@ def tare_command(window_ms: int = MIN_TARE_WINDOW_MS) -> Command:
     return Command(Opcode.TARE, struct.pack("<H", window_ms))
 
 
-def set_calibration_command(calibration: "BeltCalibration") -> Command:
+def set_calibration_command(calibration: BeltCalibration) -> Command:
     return Command(Opcode.SET_CALIBRATION, calibration.encode())
 
 
@@ -523,7 +523,7 @@ class BeltCalibration:
         return _CAL.pack(zero, gain, when, lin)
 
     @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> "BeltCalibration":
+    def decode(cls, payload: bytes | bytearray | memoryview) -> BeltCalibration:
         """Decode the 16 calibration bytes; trailing bytes (a later addition) are ignored."""
         if len(payload) < _CAL.size:
             raise ProtocolError(f"calibration payload of {len(payload)} bytes, expected {_CAL.size}", reason=ErrorReason.TOO_SHORT)
@@ -536,7 +536,7 @@ class BeltCalibration:
             raise ProtocolError(f"calibration linearity error {lin!r} N is invalid")
         return cls(zero, gain, when, lin)
 
-    def as_sent(self) -> "BeltCalibration":
+    def as_sent(self) -> BeltCalibration:
         """This calibration after a float32 round trip, as the belt stores it."""
         return BeltCalibration(self.zero_counts, _f32_exact(self.newtons_per_count), self.calibrated_at_unix, _f32_exact(self.linearity_error_n))
 
@@ -569,7 +569,7 @@ class DeviceInfo:
             raise ProtocolError(f"device info does not fit the wire format: {exc}") from None
 
     @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> "DeviceInfo":
+    def decode(cls, payload: bytes | bytearray | memoryview) -> DeviceInfo:
         """Decode GET_INFO's payload. Its first byte, the protocol version, is
         checked first: this layout is frozen so that any app can read it."""
         if len(payload) < 1:
@@ -613,7 +613,7 @@ class TareResult:
         return _TARE.pack(zero, n, min(spread, 0xFFFF))
 
     @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> "TareResult":
+    def decode(cls, payload: bytes | bytearray | memoryview) -> TareResult:
         if len(payload) < _TARE.size:
             raise ProtocolError(f"tare payload of {len(payload)} bytes, expected at least {_TARE.size}", reason=ErrorReason.TOO_SHORT)
         zero, n, spread = _TARE.unpack_from(payload, 0)
@@ -675,7 +675,7 @@ class StatusReport:
             raise ProtocolError(f"status does not fit the wire format: {exc}") from None
 
     @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> "StatusReport":
+    def decode(cls, payload: bytes | bytearray | memoryview) -> StatusReport:
         if len(payload) < 1:
             raise ProtocolError("empty status", reason=ErrorReason.TOO_SHORT)
         if payload[0] != PROTOCOL_VERSION:

@@ -12,16 +12,18 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from datetime import UTC
 
-from sensorapp.devices.base import DeviceDescriptor  # noqa: E402
-from sensorapp.session.guided import Phase  # noqa: E402
-from sensorapp.simulation.patient import PatientProfile, VirtualPatient  # noqa: E402
-from sensorapp.simulation.world import LinkDrop  # noqa: E402
-from sensorapp.ui import theme  # noqa: E402
-from sensorapp.ui.controller import AppController  # noqa: E402
-from sensorapp.ui.main_window import MainWindow  # noqa: E402
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from sensorapp.devices.base import DeviceDescriptor
+from sensorapp.session.guided import Phase
+from sensorapp.simulation.patient import PatientProfile, VirtualPatient
+from sensorapp.simulation.world import LinkDrop
+from sensorapp.ui import theme
+from sensorapp.ui.controller import AppController
+from sensorapp.ui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SPEED = 8.0
@@ -30,7 +32,7 @@ SPEED = 8.0
 def seed_history(days: int = 14) -> None:
     """Two weeks of a patient getting stronger, 1-3 sessions a day, recorded
     through the real store and recorder (the analysis runs as for a live session)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import numpy as np
 
@@ -38,7 +40,7 @@ def seed_history(days: int = 14) -> None:
     from sensorapp.storage import SessionStore
 
     rng = np.random.default_rng(7)
-    start = datetime.now(timezone.utc).replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    start = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=days)
     with SessionStore.open() as store:
         patient = store.add_patient("Patient", involved_side="left")
         for day in range(days):

@@ -262,7 +262,7 @@ async def _record(args: argparse.Namespace) -> int:
         fail(str(exc))
     try:
         await asyncio.wait_for(source.disconnect(), 10.0)
-    except (DeviceError, asyncio.TimeoutError):
+    except (TimeoutError, DeviceError):
         pass
     try:
         writer.close()
@@ -345,7 +345,7 @@ def _discard_if_empty(writer: SamplesCsvWriter | None) -> None:
 async def _safe_disconnect(source: ForceSource) -> None:
     try:
         await asyncio.wait_for(source.disconnect(), 5.0)
-    except (DeviceError, asyncio.TimeoutError):
+    except (TimeoutError, DeviceError):
         pass
 
 

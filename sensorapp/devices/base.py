@@ -13,14 +13,15 @@ import abc
 import asyncio
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from sensorapp.acquisition.blocks import SampleBlock, StreamStats
 
 log = logging.getLogger(__name__)
 
-async def cancel_and_wait(task: "asyncio.Task[object] | None") -> None:
+async def cancel_and_wait(task: asyncio.Task[object] | None) -> None:
     """Cancel a background task and wait until it has really stopped."""
     if task is None or task is asyncio.current_task():
         return

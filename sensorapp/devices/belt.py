@@ -59,7 +59,7 @@ def default_calibration_store() -> CalibrationStore:
 
 
 def calibration_from_belt(cal: BeltCalibration, capacity_n: float | None) -> LinearCalibration:
-    when = dt.datetime.fromtimestamp(cal.calibrated_at_unix, dt.timezone.utc).isoformat() if cal.calibrated_at_unix else None
+    when = dt.datetime.fromtimestamp(cal.calibrated_at_unix, dt.UTC).isoformat() if cal.calibrated_at_unix else None
     return LinearCalibration(
         zero_counts=float(cal.zero_counts),
         newtons_per_count=float(cal.newtons_per_count),
@@ -245,7 +245,7 @@ class BeltSource(BleForceSource):
             try:
                 await client.write_gatt_char(gatt.CONTROL_POINT_CHAR_UUID, codec.encode_command(command), response=True)
                 resp = await asyncio.wait_for(fut, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise CommandTimeoutError(f"{self.name} did not answer {command.name} within {timeout:g} s") from None
             except BLE_ERRORS as exc:
                 raise DeviceError(f"{self.name}: sending {command.name} failed: {exc or type(exc).__name__}") from None

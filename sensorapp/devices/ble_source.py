@@ -21,7 +21,6 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 from bleak_retry_connector import establish_connection
 
 from .base import (
-    cancel_and_wait,
     BluetoothUnavailableError,
     ConnectError,
     DeviceError,
@@ -32,6 +31,7 @@ from .base import (
     LinkState,
     Reconnecting,
     SourceFailed,
+    cancel_and_wait,
 )
 
 log = logging.getLogger(__name__)

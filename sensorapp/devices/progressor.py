@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from bleak import BleakClient
@@ -197,7 +198,7 @@ class ProgressorSource(BleForceSource):
             try:
                 await self._write(client, opcode)
                 return await asyncio.wait_for(fut, self.command_timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise CommandTimeoutError(f"{self.name} did not answer command 0x{opcode:02x} within {self.command_timeout_s:g} s") from None
             finally:
                 if self._pending is not None and self._pending[1] is fut:
@@ -261,7 +262,7 @@ class ProgressorSource(BleForceSource):
         timeout = window_s + 3.0
         try:
             await asyncio.wait_for(enough.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise CommandTimeoutError(f"{self.name} sent no weights for {timeout:g} s; cannot tare") from None
         finally:
             unsubscribe()

@@ -15,9 +15,18 @@ from typing import Any
 import numpy as np
 
 from sensorapp.acquisition.blocks import Gap, SampleBlock
-from sensorapp.storage.samples_csv import SampleTable, SamplesCsvError, read_samples_csv
+from sensorapp.storage.samples_csv import SamplesCsvError, SampleTable, read_samples_csv
 
-from .base import DeviceError, ForceSource, LinkState, SamplesReceived, SourceFailed, SourceInfo, StreamEnded, cancel_and_wait
+from .base import (
+    DeviceError,
+    ForceSource,
+    LinkState,
+    SamplesReceived,
+    SourceFailed,
+    SourceInfo,
+    StreamEnded,
+    cancel_and_wait,
+)
 
 BLOCK_S = 0.02  # deliver in 20 ms blocks of device time, like the belt's notify interval
 GAP_FACTOR = 1.5  # a step longer than 1.5 typical periods is a gap (research/signal.md §0)

@@ -65,7 +65,7 @@ class RepCompleted:
     """A contraction of at least ``min_rep_s``, with all its metrics."""
 
     t_s: float
-    rep: "Rep"
+    rep: Rep
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ Widler 2009) or when the rep-level 95 % CI of the ratio includes 100 %.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Mapping
 
 import numpy as np
 

@@ -39,9 +39,9 @@ strength 20-250 N, asymmetry, noise, drift, steps, loss, glitches).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterator
 
 import numpy as np
 
@@ -91,7 +91,7 @@ class PatientProfile:
     twitch_s: Range = (0.1, 0.8)
 
     @classmethod
-    def weak(cls, plateau_n: float = 20.0, lsi: float = 0.85, **kw: object) -> "PatientProfile":
+    def weak(cls, plateau_n: float = 20.0, lsi: float = 0.85, **kw: object) -> PatientProfile:
         """A weak patient (~20 N): twitches scaled down to what such a patient makes."""
         kw.setdefault("twitch_n", (3.0, max(5.0, plateau_n)))
         return cls(left_plateau_n=plateau_n, right_plateau_n=plateau_n * lsi, **kw)  # type: ignore[arg-type]
@@ -223,7 +223,7 @@ class SessionScript:
         patient: PatientProfile = PatientProfile(),
         belt: BeltProfile = BeltProfile(),
         sets: int = 1,
-    ) -> "SessionScript":
+    ) -> SessionScript:
         """Draw a session: ``sets`` x (one side's reps, turn over, the other side's).
 
         Same seed and profiles, same script. Fatigue builds within a side's set and

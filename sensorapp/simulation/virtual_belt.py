@@ -15,13 +15,12 @@ chops time into ``advance`` calls, the bytes are the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
-from firmware_protocol import codec
-from firmware_protocol import gatt
+from firmware_protocol import codec, gatt
 from firmware_protocol.capabilities import capabilities_for
 from firmware_protocol.codec import (
     BeltCalibration,

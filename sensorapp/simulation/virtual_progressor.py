@@ -13,8 +13,8 @@ link drops. Weights are float32 kg from the patient model's newtons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

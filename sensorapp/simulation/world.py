@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .virtual_belt import VirtualBelt
 
@@ -40,7 +40,7 @@ class LinkDrop:
     duration_s: float
 
     @classmethod
-    def parse(cls, text: str) -> "LinkDrop":
+    def parse(cls, text: str) -> LinkDrop:
         """'AT:DURATION' in seconds, e.g. '30:4'."""
         try:
             at, dur = (float(x) for x in text.split(":"))

@@ -24,10 +24,11 @@ import os
 import uuid as uuidlib
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from .atomic import atomic_file
 from .errors import BundleError, StorageError
 from .records import SIDES, SessionSamples, json_ready
 from .sample_codec import SIDE_NAMES, samples_sha256
-from .store import SessionStore, validated_patient_fields, parse_iso, rep_from_json, rep_to_json, utc_iso
+from .store import SessionStore, parse_iso, rep_from_json, rep_to_json, utc_iso, validated_patient_fields
 
 BUNDLE_FORMAT = "sensorapp-session-bundle"
 BUNDLE_FORMAT_VERSION = 1
@@ -127,7 +128,7 @@ def export_bundle(store: SessionStore, session_id: int, out: str | os.PathLike[s
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_FORMAT_VERSION,
         "app_version": __version__,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "session_uuid": session["uuid"],
         "sample_count": session["sample_count"],
         "samples_sha256": session["samples_sha256"],
@@ -136,12 +137,11 @@ def export_bundle(store: SessionStore, session_id: int, out: str | os.PathLike[s
         "checksum": {"algorithm": "sha256", "of": "files", "value": files_checksum(files)},
     }
     path = Path(out)
-    with atomic_file(path, "wb", what="export the bundle to") as f:
-        with zipfile.ZipFile(f, "w") as zf:
-            zf.writestr(MANIFEST, _json_bytes(manifest), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-            for name, data in members.items():
-                level = 1 if name.endswith(".npy") else 6
-                zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
+    with atomic_file(path, "wb", what="export the bundle to") as f, zipfile.ZipFile(f, "w") as zf:
+        zf.writestr(MANIFEST, _json_bytes(manifest), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+        for name, data in members.items():
+            level = 1 if name.endswith(".npy") else 6
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
     return path
 
 

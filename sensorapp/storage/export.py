@@ -12,11 +12,12 @@ import csv
 import dataclasses
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from typing import Any, Sequence
 
 from sensorapp import __version__
 from sensorapp.signal import Rep
@@ -110,7 +111,7 @@ def session_json(store: SessionStore, session_id: int) -> dict[str, Any]:
         {
             "format": JSON_FORMAT,
             "format_version": JSON_FORMAT_VERSION,
-            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "exported_by": f"sensorapp {__version__}",
             "session": {
                 "id": record.id,

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from .records import SessionRecord
 from .sample_codec import SIDE_NAMES, side_code
 
 if TYPE_CHECKING:
-    from .store import SampleSegment, SessionStore
+    from .store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class SessionRecorder:
 
     def __init__(
         self,
-        store: "SessionStore",
+        store: SessionStore,
         session_id: int,
         session_uuid: str,
         lock: RecordingLock,
@@ -70,7 +71,7 @@ class SessionRecorder:
     # ------------------------------------------------------------------ state
 
     @property
-    def store_path(self) -> "os.PathLike[str]":
+    def store_path(self) -> os.PathLike[str]:
         """The store file this recorder writes to (for messages)."""
         return self._store.path
 
@@ -209,7 +210,7 @@ class SessionRecorder:
         if release_lock:
             self._lock.release()
 
-    def __enter__(self) -> "SessionRecorder":
+    def __enter__(self) -> SessionRecorder:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

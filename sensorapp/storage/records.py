@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class SessionProtocol:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SessionProtocol":
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionProtocol:
         """Known keys only (a newer app may store more); missing keys take the defaults."""
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}

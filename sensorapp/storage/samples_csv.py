@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import numpy as np
 
@@ -160,7 +161,7 @@ class SamplesCsvWriter:
         self._last_sync = 0.0
         self.rows_written = 0
 
-    def open(self) -> "SamplesCsvWriter":
+    def open(self) -> SamplesCsvWriter:
         try:
             self._file = open(self.path, "w", encoding="utf-8", newline="")
             self._file.write(",".join(HEADER) + "\n")
@@ -169,7 +170,7 @@ class SamplesCsvWriter:
             raise OSError(exc.errno, f"cannot write {self.path}: {exc.strerror}") from None
         return self
 
-    def __enter__(self) -> "SamplesCsvWriter":
+    def __enter__(self) -> SamplesCsvWriter:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:

@@ -17,15 +17,23 @@ import re
 import sqlite3
 import time
 import uuid as uuidlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sensorapp import __version__
-from sensorapp.signal import DetectorParams, Rep, SessionSummary, SignalInputError, analyze_recording, summarize
+from sensorapp.signal import (
+    DetectorParams,
+    Rep,
+    SessionSummary,
+    SignalInputError,
+    analyze_recording,
+    summarize,
+)
 
 from .errors import (
     PatientNotFoundError,
@@ -69,7 +77,7 @@ def utc_iso(moment: datetime) -> str:
     """The one text form of a moment in the store: UTC, microseconds, '+00:00' (sorts as text)."""
     if moment.tzinfo is None:
         raise ValueError("datetimes in the store must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_iso(text: str) -> datetime:
@@ -77,7 +85,7 @@ def parse_iso(text: str) -> datetime:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +118,7 @@ class SessionStore:
         *,
         recover: bool = True,
         now: Callable[[], datetime] = _utc_now,
-    ) -> "SessionStore":
+    ) -> SessionStore:
         """Open (creating or upgrading) the store in ``data_dir`` (default: see ``paths.default_data_dir``).
 
         With ``recover`` (the default), sessions left open by a recorder that
@@ -150,7 +158,7 @@ class SessionStore:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "SessionStore":
+    def __enter__(self) -> SessionStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -294,7 +302,7 @@ class SessionStore:
         notes: str = "",
         commit_interval_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
-    ) -> "SessionRecorder":
+    ) -> SessionRecorder:
         """Create a session and return the recorder that fills it.
 
         ``device`` and ``calibration``: dataclasses (``SourceInfo``,

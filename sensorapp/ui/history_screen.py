@@ -116,7 +116,7 @@ class HistoryScreen(QWidget):
 
     # ------------------------------------------------------------ data
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event: object) -> None:
         self.refresh()
         super().showEvent(event)  # type: ignore[arg-type]
 

@@ -36,7 +36,7 @@ class HoldDial(QWidget):
         self.mode = "idle"
         self.update()
 
-    def paintEvent(self, _event: object) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, _event: object) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         side = min(self.width(), self.height()) - 20

@@ -143,12 +143,12 @@ class SessionScreen(QWidget):
 
     # ------------------------------------------------------------ lifecycle
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event: object) -> None:
         self.plot.start()
         self.text_timer.start()
         super().showEvent(event)  # type: ignore[arg-type]
 
-    def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+    def hideEvent(self, event: object) -> None:
         self.plot.stop()
         self.text_timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]

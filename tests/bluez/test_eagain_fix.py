@@ -10,7 +10,13 @@ from dbus_fast import Message, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.aio import message_bus as aio_bus
 
-from sensorapp.devices.fake_bluez import FakeBlueZ, PrivateBus, eagain_fix_installed, install_eagain_fix, uninstall_eagain_fix
+from sensorapp.devices.fake_bluez import (
+    FakeBlueZ,
+    PrivateBus,
+    eagain_fix_installed,
+    install_eagain_fix,
+    uninstall_eagain_fix,
+)
 
 pytestmark = pytest.mark.bluez
 

@@ -7,13 +7,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calibration import LBF_IN_N, STANDARD_GRAVITY, Unit, UnitError, convert, format_force, parse_unit, unit_label
+from calibration import (
+    LBF_IN_N,
+    STANDARD_GRAVITY,
+    Unit,
+    UnitError,
+    convert,
+    format_force,
+    parse_unit,
+    unit_label,
+)
 
 
 def test_exact_constants():
     assert STANDARD_GRAVITY == 9.80665
     assert LBF_IN_N == 4.4482216152605
-    assert LBF_IN_N == pytest.approx(0.45359237 * STANDARD_GRAVITY, rel=1e-15)
+    assert pytest.approx(0.45359237 * STANDARD_GRAVITY, rel=1e-15) == LBF_IN_N
 
 
 def test_known_values():

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from protocol_golden import GOLDEN_PATH, VECTORS
 
 C_DIR = GOLDEN_PATH.parent / "c"

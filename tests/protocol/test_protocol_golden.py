@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from protocol_golden import GOLDEN_PATH, VECTORS, Vector, of_kind
 
 from firmware_protocol import codec
 from firmware_protocol.codec import (
@@ -24,7 +25,6 @@ from firmware_protocol.codec import (
     TareResult,
     UnsupportedVersionError,
 )
-from protocol_golden import GOLDEN_PATH, VECTORS, Vector, of_kind
 
 
 def f32_bits(x: float) -> bytes:

@@ -4,11 +4,11 @@ would be ambiguous)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-
 from signal_builders import Signal, build
+
 
 @pytest.fixture
 def make_signal() -> Callable[..., Signal]:

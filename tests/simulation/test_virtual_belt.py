@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from firmware_protocol import codec, gatt
-from firmware_protocol.codec import Command, Opcode, Status, StreamFlags, decode_response, decode_stream_packet, encode_command
+from firmware_protocol.codec import (
+    Command,
+    Opcode,
+    Status,
+    StreamFlags,
+    decode_response,
+    decode_stream_packet,
+    encode_command,
+)
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
 
 

@@ -9,7 +9,11 @@ from sensorapp.acquisition import progressor_protocol as pp
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.peripheral import BELT_PROFILE, profile_of
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
-from sensorapp.simulation.virtual_progressor import PROGRESSOR_PROFILE, VirtualProgressor, VirtualProgressorConfig
+from sensorapp.simulation.virtual_progressor import (
+    PROGRESSOR_PROFILE,
+    VirtualProgressor,
+    VirtualProgressorConfig,
+)
 
 START, STOP, TARE = (bytes([op]) for op in (pp.Opcode.START_WEIGHT_MEAS, pp.Opcode.STOP_WEIGHT_MEAS, pp.Opcode.TARE_SCALE))
 

@@ -7,11 +7,12 @@ import hashlib
 import json
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
+from storage_helpers import record_session, sensorapp
 
 from sensorapp.signal import DetectorParams, analyze_recording
 from sensorapp.storage.atomic import neutralise_csv_text
@@ -20,8 +21,6 @@ from sensorapp.storage.errors import BundleError, StorageError
 from sensorapp.storage.export import export_csv, export_json, reps_csv_path
 from sensorapp.storage.samples_csv import read_samples_csv
 from sensorapp.storage.store import SessionStore, rep_to_json
-
-from storage_helpers import record_session, sensorapp
 
 
 @pytest.mark.parametrize(

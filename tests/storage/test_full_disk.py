@@ -11,18 +11,17 @@ import os
 import sqlite3
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
+from storage_helpers import record_session
 
 from sensorapp.storage.bundle import export_bundle
 from sensorapp.storage.errors import StorageFullError
 from sensorapp.storage.export import export_csv
 from sensorapp.storage.store import SessionStore
-
-from storage_helpers import record_session
 
 
 @pytest.fixture

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
+from storage_helpers import record_session, sensorapp, utc
 
 from sensorapp.signal.symmetry import UNCERTAIN_ASYMMETRY_PCT
 from sensorapp.storage.history import adherence, patient_trend
 from sensorapp.storage.store import SessionStore
-
-from storage_helpers import record_session, sensorapp, utc
 
 
 def test_trend_per_side_and_lsi_band_come_from_each_session(store: SessionStore) -> None:
@@ -91,7 +90,7 @@ def test_adherence_counts_sessions_per_local_day_against_two_to_three(store: Ses
     assert result.fraction_days_met == pytest.approx(3 / 5)  # today is not judged yet
     assert result.mean_sessions_per_day == pytest.approx(10 / 5)
     # In UTC the late session stays on 1 March.
-    utc_days = adherence(store, kim.id, tz=timezone.utc, today=date(2026, 3, 6)).days
+    utc_days = adherence(store, kim.id, tz=UTC, today=date(2026, 3, 6)).days
     assert [d.sessions for d in utc_days][:2] == [2, 1]
     # An explicit range lists empty days too, and future days are not judged.
     ranged = adherence(store, kim.id, tz=plus2, first_day=date(2026, 2, 27), last_day=date(2026, 3, 8), today=date(2026, 3, 6))

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storage_helpers import sensorapp
 
 from sensorapp.signal import analyze_recording
 from sensorapp.storage.samples_csv import read_samples_csv
 from sensorapp.storage.store import SessionStore, rep_to_json
-
-from storage_helpers import sensorapp
 
 SPEED = 20.0  # device seconds per wall second
 RATE_HZ = 100

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storage_helpers import patient_recording, record_session
 
 from sensorapp.acquisition.blocks import SampleBlock
 from sensorapp.signal import DetectorParams, analyze_recording
 from sensorapp.storage.errors import SessionClosedError
 from sensorapp.storage.sample_codec import COMPACT_CHUNK_SAMPLES
 from sensorapp.storage.store import SessionStore, rep_to_json
-
-from storage_helpers import patient_recording, record_session
 
 
 class FakeClock:

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sensorapp.storage.errors import StorageError
-from sensorapp.storage.sample_codec import CODECS, CODEC_F8_SHUFFLE_ZLIB, decode_f8, encode_f8, samples_sha256, side_code
+from sensorapp.storage.sample_codec import (
+    CODEC_F8_SHUFFLE_ZLIB,
+    CODECS,
+    decode_f8,
+    encode_f8,
+    samples_sha256,
+    side_code,
+)
 
 
 @settings(max_examples=200, deadline=None)

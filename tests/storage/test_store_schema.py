@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storage_helpers import patient_recording, record_session
 
 from sensorapp.signal import analyze_recording
 from sensorapp.storage import paths
@@ -16,8 +17,6 @@ from sensorapp.storage.errors import SchemaTooNewError, StorageError
 from sensorapp.storage.sample_codec import CODEC_F8, encode_f8, samples_sha256
 from sensorapp.storage.schema import MIGRATIONS, SCHEMA_VERSION, Migration, migrate, schema_version
 from sensorapp.storage.store import SessionStore
-
-from storage_helpers import patient_recording, record_session
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

@@ -23,7 +23,7 @@ def test_void_qt_calls_keep_the_refcount_of_none(qapp: object) -> None:
             super().__init__()
             self.ticks = 0
 
-        def timerEvent(self, event: object) -> None:  # noqa: N802 - the override 6.12.0 broke
+        def timerEvent(self, event: object) -> None:
             self.ticks += 1
 
     obj, widget, timer, ticker = QObject(), QWidget(), QTimer(), Ticker()

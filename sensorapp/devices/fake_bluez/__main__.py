@@ -97,7 +97,7 @@ async def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         try:
             await asyncio.wait_for(stop.wait(), args.duration)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await fake.stop()
     finally:

@@ -32,8 +32,9 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
@@ -152,7 +153,7 @@ class DiscoveryFilter:
     pattern: str = ""
 
     @classmethod
-    def from_dbus(cls, props: dict[str, Variant]) -> "DiscoveryFilter":
+    def from_dbus(cls, props: dict[str, Variant]) -> DiscoveryFilter:
         def value(key: str, default: Any) -> Any:
             v = props.get(key)
             return default if v is None else v.value
@@ -255,10 +256,10 @@ class FakeBlueZ:
             bus.disconnect()
             try:
                 await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
 
-    async def __aenter__(self) -> "FakeBlueZ":
+    async def __aenter__(self) -> FakeBlueZ:
         await self.start()
         return self
 
