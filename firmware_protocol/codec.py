@@ -240,7 +240,7 @@ def decode_stream_packet(data: bytes | bytearray | memoryview) -> StreamPacket:
         if n == 3:
             counts = _array((v[6] | (v[7] << 16), v[8] | (v[9] << 16), v[10] | (v[11] << 16)), _I32)
         else:
-            counts = _array([lo | (hi << 16) for lo, hi in zip(v[6::2], v[7::2])], _I32)
+            counts = _array([lo | (hi << 16) for lo, hi in zip(v[6::2], v[7::2], strict=True)], _I32)
         return _stream_packet(v[2], v[3], period_us, counts, _FLAGS[v[1]], 1)
     version, flags, seq, t0_us = _HEADER.unpack_from(data)
     if version != 1:

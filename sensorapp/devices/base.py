@@ -15,7 +15,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from sensorapp.acquisition.blocks import SampleBlock, StreamStats
 
@@ -195,7 +195,7 @@ class ForceSource(abc.ABC):
     can (``LinkLost``, ``Reconnecting``, ``LinkRestored``) and resumes the stream.
     """
 
-    kind: ClassVar[str]
+    kind: str  # per class; the belt class sets it per instance ("simulated" for the virtual belt)
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []

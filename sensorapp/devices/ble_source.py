@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 
 # Errors from bleak and the OS below it that mean "this attempt failed".
 BLE_ERRORS: tuple[type[BaseException], ...] = (BleakError, asyncio.TimeoutError, OSError, EOFError)
+DEVICE_OR_BLE_ERRORS: tuple[type[BaseException], ...] = (DeviceError, *BLE_ERRORS)
+
+
+def scanner_backend_args(backend: type[BaseBleakScanner] | None) -> dict[str, Any]:
+    """``backend=`` for BleakScanner calls only when one is chosen (bleak's types do not admit None)."""
+    return {} if backend is None else {"backend": backend}
 
 
 def bluetooth_error(exc: BaseException, doing: str) -> DeviceError:
@@ -149,7 +155,7 @@ class BleForceSource(ForceSource, abc.ABC):
                 # _stop() talks through self.client: keep it until the device has stopped.
                 try:
                     await asyncio.wait_for(self._stop_on(client), 2.0)
-                except (DeviceError, *BLE_ERRORS) as exc:
+                except DEVICE_OR_BLE_ERRORS as exc:
                     log.info("could not stop the stream before disconnecting: %s", exc)
             self._client = None
             await self._quiet_disconnect(client)
@@ -161,7 +167,7 @@ class BleForceSource(ForceSource, abc.ABC):
         await self._stop()
 
     async def start_stream(self, rate_hz: int | None = None) -> None:
-        self.client  # raises when not connected
+        _ = self.client  # raises when not connected
         self._streaming_rate = await self._start(rate_hz)
         self._set_state(LinkState.STREAMING)
 
@@ -175,7 +181,7 @@ class BleForceSource(ForceSource, abc.ABC):
     async def _scan_for(self, timeout_s: float) -> BLEDevice | None:
         """Scan until the device advertises (None if it does not within timeout_s)."""
         try:
-            device = await BleakScanner.find_device_by_address(self.address, timeout=timeout_s, backend=self._scanner_backend)
+            device = await BleakScanner.find_device_by_address(self.address, timeout=timeout_s, **scanner_backend_args(self._scanner_backend))
         except BLE_ERRORS as exc:
             raise bluetooth_error(exc, f"scanning for {self.address}") from None
         if device is not None:
@@ -286,7 +292,7 @@ class BleForceSource(ForceSource, abc.ABC):
                 await self._on_connected(client)
                 if rate is not None:
                     self._streaming_rate = await self._start(rate)
-            except (DeviceError, *BLE_ERRORS) as exc:
+            except DEVICE_OR_BLE_ERRORS as exc:
                 last_error = str(exc)
                 log.info("reconnect attempt %d: setup failed: %s", attempt, exc)
                 self._client = None

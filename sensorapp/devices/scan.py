@@ -8,7 +8,7 @@ from bleak.backends.scanner import BaseBleakScanner
 from firmware_protocol import gatt
 
 from .base import DeviceDescriptor, DeviceNotFoundError
-from .ble_source import BLE_ERRORS, bluetooth_error
+from .ble_source import BLE_ERRORS, bluetooth_error, scanner_backend_args
 from .registry import classify
 
 
@@ -27,7 +27,9 @@ async def scan(
     """
     service_uuids = [gatt.BELT_SERVICE_UUID] if belts_only else None
     try:
-        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, service_uuids=service_uuids, backend=backend)
+        found = await BleakScanner.discover(
+            timeout=timeout_s, return_adv=True, service_uuids=service_uuids, **scanner_backend_args(backend)  # type: ignore[call-overload]
+        )
     except BLE_ERRORS as exc:
         raise bluetooth_error(exc, "scanning") from None
     result = []
@@ -58,7 +60,7 @@ async def resolve_address(
         return True
 
     try:
-        device = await BleakScanner.find_device_by_filter(match, timeout=timeout_s, backend=backend)
+        device = await BleakScanner.find_device_by_filter(match, timeout=timeout_s, **scanner_backend_args(backend))
     except BLE_ERRORS as exc:
         raise bluetooth_error(exc, f"scanning for {address}") from None
     if device is None:

@@ -149,7 +149,7 @@ class SimulatedBleakClient(BaseBleakClient):
             services.add_service(service)
             handle += 1
             for char_uuid, props in chars:
-                char = BleakGATTCharacteristic(None, handle, char_uuid, list(props), lambda: mtu - 3, service)
+                char = BleakGATTCharacteristic(None, handle, char_uuid, list(props), lambda: mtu - 3, service)  # type: ignore[arg-type]  # props are GATT property names
                 services.add_characteristic(char)
                 self._by_uuid[char_uuid] = char
                 handle += 2

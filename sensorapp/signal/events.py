@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .metrics import Rep
@@ -78,4 +78,4 @@ class RepRejected:
     onset_s: float
 
 
-DetectorEvent = Union[ContractionStarted, HoldProgress, TargetReached, Released, RepCompleted, RepRejected]
+DetectorEvent = ContractionStarted | HoldProgress | TargetReached | Released | RepCompleted | RepRejected

@@ -98,7 +98,7 @@ def smoothing_half_width(rate_hz: float, cutoff_hz: float, min_filter_rate_hz: f
     if rate_hz <= min_filter_rate_hz or cutoff_hz <= 0:
         return 0
     length = 0.31 * rate_hz / cutoff_hz
-    return max(0, int(round((length - 1.0) / 2.0)))
+    return max(0, round((length - 1.0) / 2.0))
 
 
 def zero_lag_smooth(x: np.ndarray, half_width: int) -> np.ndarray:

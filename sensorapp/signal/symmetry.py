@@ -39,7 +39,7 @@ def t_quantile_975(df: float) -> float:
     if not df >= 1:
         return _T975[0]
     if df <= 30:
-        lo = int(math.floor(df))
+        lo = math.floor(df)
         hi = min(lo + 1, 30)
         frac = df - lo
         return _T975[lo - 1] + frac * (_T975[hi - 1] - _T975[lo - 1])

@@ -143,7 +143,7 @@ class VirtualBelt:
 
     @property
     def battery_level(self) -> int:
-        return max(0, min(100, int(round(self.config.battery_pct))))
+        return max(0, min(100, round(self.config.battery_pct)))
 
     def status(self) -> StatusReport:
         flags = ErrorFlags.NONE
@@ -183,9 +183,9 @@ class VirtualBelt:
         except codec.ProtocolError:
             # An empty write cannot be answered with an opcode; real firmware ignores it.
             return out
-        status = codec.check_command(cmd)  # SPEC order: opcode, length, parameters
-        if status != Status.SUCCESS:
-            return out + [self._reply(cmd.opcode, status)]
+        check = codec.check_command(cmd)  # SPEC order: opcode, length, parameters
+        if check != Status.SUCCESS:
+            return out + [self._reply(cmd.opcode, check)]
         if self._tare is not None:
             return out + [self._reply(cmd.opcode, Status.BUSY)]
         handler = {

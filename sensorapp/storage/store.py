@@ -9,6 +9,7 @@ them. All SQL is parameterised. One store object per thread.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -95,6 +96,13 @@ class SampleSegment:
     side_code: int
     t_s: np.ndarray
     force_n: np.ndarray
+
+
+def inserted_row_id(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT on ``cur`` just added."""
+    if cur.lastrowid is None:  # only after a statement that inserted nothing
+        raise StorageError("the database did not report the new row's id")
+    return cur.lastrowid
 
 
 class SessionStore:
@@ -220,7 +228,7 @@ class SessionStore:
                 "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (pid_uuid, *values, utc_iso(self._now())),
             )
-            new_id = int(cur.lastrowid)
+            new_id = inserted_row_id(cur)
         return self.patient(new_id)
 
     def update_patient(
@@ -346,7 +354,7 @@ class SessionStore:
                         utc_iso(start),
                     ),
                 )
-                session_id = int(cur.lastrowid)
+                session_id = inserted_row_id(cur)
         except BaseException:
             lock.release()
             raise
@@ -719,7 +727,7 @@ class SessionStore:
                 None if analysis is None else json.dumps(json_ready(dict(analysis))),
             ),
         )
-        session_id = int(cur.lastrowid)
+        session_id = inserted_row_id(cur)
         self._insert_chunks(conn, session_id, 0, _segments_of(samples), chunk_samples=COMPACT_CHUNK_SAMPLES)
         self._insert_reps(conn, session_id, reps)
         return session_id
@@ -748,7 +756,7 @@ def _segments_of(samples: SessionSamples) -> list[SampleSegment]:
     bounds = [0, *cuts.tolist(), n]
     return [
         SampleSegment(int(samples.side_codes[lo]), samples.t_s[lo:hi], samples.force_n[lo:hi])
-        for lo, hi in zip(bounds[:-1], bounds[1:])
+        for lo, hi in itertools.pairwise(bounds)
     ]
 
 

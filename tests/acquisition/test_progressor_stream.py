@@ -40,7 +40,7 @@ def frame(us: list[int] | np.ndarray, kg: list[float] | np.ndarray | None = None
 
 
 def decode_all(dec: ProgressorStreamDecoder, frames: list[bytes], arrivals: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    blocks = [b for b in (dec.decode(f, received_at=t) for f, t in zip(frames, arrivals)) if b is not None]
+    blocks = [b for b in (dec.decode(f, received_at=t) for f, t in zip(frames, arrivals, strict=True)) if b is not None]
     return np.concatenate([b.t_s for b in blocks]), np.concatenate([b.force_n for b in blocks])
 
 

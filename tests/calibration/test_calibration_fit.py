@@ -91,7 +91,7 @@ def test_noisy_fit_with_nonlinearity_from_raw_samples():
     bow_n = 1.5 * BOW
     noise_counts = 40.0  # ADC noise per sample (about 0.024 N)
     # 500 raw samples per point: the fit averages them.
-    raw = [np.round(counts_for(f + b) + rng.normal(0, noise_counts, 500)) for f, b in zip(forces, bow_n)]
+    raw = [np.round(counts_for(f + b) + rng.normal(0, noise_counts, 500)) for f, b in zip(forces, bow_n, strict=True)]
     fit = fit_from_masses(raw, MASSES)
     # Mean of 500 samples: noise 40/sqrt(500) ~ 1.8 counts ~ 0.001 N, plus rounding.
     assert fit.linearity_error_n == pytest.approx(1.5, abs=0.01)

@@ -46,7 +46,7 @@ def build(
     seed: int = 0,
 ) -> Signal:
     """Regularly sampled force: baseline (constant or a function of t) + presses + white noise."""
-    t = np.arange(int(round(duration_s * rate_hz))) / rate_hz
+    t = np.arange(round(duration_s * rate_hz)) / rate_hz
     base = baseline_n(t) if callable(baseline_n) else np.full(t.size, float(baseline_n))
     f = base.copy()
     for p in presses:

@@ -82,7 +82,7 @@ def test_side_attribute_and_side_labels_give_the_same_reps() -> None:
     det = OnlineRepDetector(side=None)
     labels = np.empty(rec.t_s.size, dtype=object)
     reps = []
-    for (ts, fs), start in zip(rec.packets(), rec.packet_bounds[:-1]):
+    for (ts, fs), start in zip(rec.packets(), rec.packet_bounds[:-1], strict=True):
         side = str(rec.script.side_at(ts[:1])[0])
         det.side = side
         labels[start : start + ts.size] = side

@@ -153,7 +153,7 @@ def test_short_gap_inside_hold_is_bridged_without_flag() -> None:
 def test_hold_intervals_never_credit_an_unbridgeable_gap() -> None:
     t = np.array([0.0, 0.1, 0.2, 3.0, 3.1])
     y = np.array([0.0, 100.0, 100.0, 0.0, 0.0])
-    starts, ends = hold_intervals(t, y, 80.0, 0.25, 1.0)
+    _starts, ends = hold_intervals(t, y, 80.0, 0.25, 1.0)
     assert ends[-1] == 0.2  # the drop happened somewhere in a 2.8 s hole: only observed time counts
 
 

@@ -73,7 +73,7 @@ def test_one_side_has_no_symmetry_and_unknown_side_is_kept_apart() -> None:
 def test_counts_hold_fatigue_and_retargeting() -> None:
     holds = [6.2, 5.6, 5.4, 6.0, 3.0, 6.5, 6.1]
     plats = [100, 98, 97, 95, 92, 90, 88]
-    reps = [rep("left", i + 1, p, h) for i, (p, h) in enumerate(zip(plats, holds))]
+    reps = [rep("left", i + 1, p, h) for i, (p, h) in enumerate(zip(plats, holds, strict=True))]
     s = summarize(reps).sides["left"]
     assert s.reps == 7 and s.reps_target_met == 5
     assert s.mean_hold_s == pytest.approx(sum(holds) / 7)
@@ -122,6 +122,6 @@ def test_t_quantiles() -> None:
 def test_summary_keeps_rep_identity_when_target_unchanged() -> None:
     reps = session([100] * 2, [90] * 2)
     s = summarize(reps)
-    assert all(a is b for a, b in zip(s.reps, reps))
+    assert all(a is b for a, b in zip(s.reps, reps, strict=True))
     changed = replace(reps[0], hold_s=5.0)
     assert summarize([changed]).reps[0].target_met is False

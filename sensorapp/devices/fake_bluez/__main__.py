@@ -82,7 +82,7 @@ async def run(args: argparse.Namespace) -> int:
         bus = PrivateBus()
         address = bus.start()
         bin_dir = bus.bin_dir
-    log_file = open(args.send_log, "a", encoding="ascii", buffering=1 << 16) if args.send_log else None
+    log_file = open(args.send_log, "a", encoding="ascii", buffering=1 << 16) if args.send_log else None  # noqa: SIM115 - closed in the finally below
     try:
         fake = await serve(args, address, log_file)
         for line in export_lines(address, bin_dir):

@@ -56,7 +56,7 @@ def _write_callback_waiting_on_eagain(self: Any, remove_writer: bool = True) -> 
             fut = self.fut
             if fut is not None and not fut.done():
                 fut.set_result(None)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - like dbus-fast's own writer: any failure goes to the waiting future
         fut = self.fut
         if fut is not None and not fut.done():
             if self.bus._user_disconnect:
@@ -72,8 +72,8 @@ def eagain_fix_installed() -> bool:
 
 def install_eagain_fix() -> None:
     """Patch dbus-fast's writer for this whole process (idempotent)."""
-    _Writer.write_callback = _write_callback_waiting_on_eagain
+    _Writer.write_callback = _write_callback_waiting_on_eagain  # type: ignore[method-assign]  # a process-wide patch, on purpose
 
 
 def uninstall_eagain_fix() -> None:
-    _Writer.write_callback = _original_write_callback
+    _Writer.write_callback = _original_write_callback  # type: ignore[method-assign]

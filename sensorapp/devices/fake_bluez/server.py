@@ -245,7 +245,7 @@ class FakeBlueZ:
         for task in [*self._tasks, *self._background]:
             try:
                 await task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down: a task's failure was already logged
                 pass
         self._tasks = []
         for h in self.devices.values():
@@ -256,7 +256,7 @@ class FakeBlueZ:
             bus.disconnect()
             try:
                 await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)
-            except (TimeoutError, Exception):
+            except (TimeoutError, Exception):  # noqa: BLE001 - shutting down: the bus may already be gone
                 pass
 
     async def __aenter__(self) -> FakeBlueZ:
