@@ -130,6 +130,12 @@ class SessionView:
     threshold_n: float
     target_band_n: tuple[float, float] | None  # absolute force levels for the plot
     t_s: float
+    turn_over_remaining_s: float = 0.0  # of the turn-over's minimum time, while turning over
+
+    @property
+    def turn_over_waiting(self) -> bool:
+        """Turned over long enough; waiting for the leg to be still before the next press."""
+        return self.phase == Phase.TURN_OVER and self.turn_over_remaining_s <= 0.0
 
     @property
     def hold_fraction(self) -> float:
@@ -138,6 +144,15 @@ class SessionView:
     @property
     def counter_text(self) -> str:
         return f"Rep {self.rep_number} of {self.reps_per_side}, {self.side} side"
+
+
+@dataclass(frozen=True)
+class PhaseChange:
+    """The session entered ``phase`` at device time ``t_s`` (on ``side``)."""
+
+    t_s: float
+    phase: Phase
+    side: str
 
 
 INSTRUCTIONS: dict[Phase, str] = {
@@ -175,6 +190,9 @@ class GuidedSession:
         self._last_whole_second = 0
         self._cues: list[Cue] = []
         self._side_index = 0
+        # Every phase entered, in order: a narrator reads this instead of sampling
+        # view(), so no phase is skipped or reordered however fast data arrives.
+        self.phase_log: list[PhaseChange] = []
         self.started_at_s: float | None = None
         self.ended_at_s: float | None = None
 
@@ -250,9 +268,12 @@ class GuidedSession:
         if isinstance(ev, ContractionStarted):
             if self.phase == Phase.TURN_OVER and self._now - self._phase_since < self.protocol.turnover_min_s:
                 return  # bumps while turning over; a real rep done now still counts on RepCompleted
+            if self.phase == Phase.REST and self._now < self._rest_until:
+                # A bump (or an early press) does not cut the rest short; an early
+                # press still counts on RepCompleted, and _tick picks it up at rest end.
+                return
             if self.phase in (Phase.READY, Phase.REST, Phase.POSITION, Phase.TURN_OVER) and self._side_reps_left() > 0:
-                self._last_whole_second = 0
-                self._enter(Phase.PRESSING)
+                self._begin_press()
         elif isinstance(ev, TargetReached):
             if self.phase in (Phase.PRESSING, Phase.HOLDING):
                 self._cues.append(Cue.TARGET)
@@ -301,12 +322,15 @@ class GuidedSession:
         if self.phase == Phase.PRESSING and state == RepState.HOLDING:
             self._enter(Phase.HOLDING)
         if self.phase in (Phase.HOLDING, Phase.PRESSING):
-            whole = int(math.floor(self.detector.hold_elapsed_s))
+            whole = math.floor(self.detector.hold_elapsed_s)
             if whole > self._last_whole_second and whole < self.protocol.hold_s:
                 self._cues.append(Cue.HOLD_SECOND)
             self._last_whole_second = max(self._last_whole_second, whole)
         if self.phase == Phase.REST and now >= self._rest_until:
-            self._enter(Phase.READY)
+            if state in (RepState.RISING, RepState.HOLDING) and self._side_reps_left() > 0:
+                self._begin_press()  # pressed a little early: follow the press that is on
+            else:
+                self._enter(Phase.READY)
         if self.phase in (Phase.POSITION, Phase.TURN_OVER):
             if self.phase == Phase.TURN_OVER and now - self._phase_since < self.protocol.turnover_min_s:
                 return
@@ -318,9 +342,18 @@ class GuidedSession:
             else:
                 self._quiet_since = None
 
+    def _begin_press(self) -> None:
+        """A press the session follows. The patient is always told to press (READY)
+        before being told to keep pressing, even when the press came first."""
+        if self.phase != Phase.READY:
+            self._enter(Phase.READY)
+        self._last_whole_second = 0
+        self._enter(Phase.PRESSING)
+
     def _enter(self, phase: Phase) -> None:
         self.phase = phase
         self._phase_since = self._now
+        self.phase_log.append(PhaseChange(self._now, phase, self.side))
         if phase in (Phase.POSITION, Phase.TURN_OVER):
             self._quiet_since = None
 
@@ -362,6 +395,9 @@ class GuidedSession:
             threshold_n=threshold,
             target_band_n=band,
             t_s=self._now,
+            turn_over_remaining_s=(
+                max(0.0, p.turnover_min_s - (self._now - self._phase_since)) if self.phase == Phase.TURN_OVER else 0.0
+            ),
         )
 
     def all_reps(self) -> list[Rep]:
