@@ -80,6 +80,14 @@ def current_simulation() -> Simulation | None:
     return _current
 
 
+def patient_begins_session() -> bool:
+    """The app starts a guided session on the simulated belt: the virtual patient
+    does the exercise from now (device time), unless it has not started its first one yet."""
+    if _current is None:
+        return False
+    return _current.patient.begin_session_at(_current.world.now_us() / 1e6)
+
+
 def open_source(descriptor: DeviceDescriptor, **options: Any) -> ForceSource:
     """Registry entry point: the same source class as hardware, on the simulated radio."""
     if _current is not None and _current.descriptor.address == descriptor.address and _current.options.device == "progressor":

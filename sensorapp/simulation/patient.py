@@ -18,7 +18,7 @@ Defaults follow shared/research/signal.md §6.2.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -145,6 +145,34 @@ class VirtualPatient:
         # Fluctuation (< 3 Hz) and tremor (8-12 Hz) as sums of seeded sinusoids.
         self._fluct = (rng.uniform(0.2, 3.0, 6), rng.uniform(0, 2 * np.pi, 6))
         self._tremor = (rng.uniform(8.0, 12.0, 5), rng.uniform(0, 2 * np.pi, 5))
+        # Later sessions: (device time it began, the patient's schedule for it, from t = 0).
+        self._later_sessions: list[tuple[float, VirtualPatient]] = []
+
+    # ------------------------------------------------------------ sessions
+
+    def begin_session_at(self, t_s: float) -> bool:
+        """The app starts a session at device time ``t_s``: do the exercise (again)
+        from there, with fresh random choices. A session started before the current
+        schedule's first press keeps that schedule. Returns whether a new one began."""
+        start_s = self._later_sessions[-1][0] if self._later_sessions else 0.0
+        if t_s < start_s + self.truth[0].onset_s:
+            return False
+        k = len(self._later_sessions) + 1
+        self._later_sessions.append((float(t_s), VirtualPatient(replace(self.profile, seed=self.profile.seed + 1000 * k))))
+        return True
+
+    @property
+    def session_starts_s(self) -> tuple[float, ...]:
+        """Device times at which each session's schedule begins (the first at 0)."""
+        return (0.0, *(start for start, _ in self._later_sessions))
+
+    def truth_of_session(self, index: int) -> tuple[TruthRep, ...]:
+        """What the patient really did in session ``index`` (0 = the first), in device time."""
+        if index == 0:
+            return self.truth
+        start_s, patient = self._later_sessions[index - 1]
+        return tuple(replace(r, onset_s=r.onset_s + start_s, hold_start_s=r.hold_start_s + start_s, hold_end_s=r.hold_end_s + start_s,
+                             release_end_s=r.release_end_s + start_s) for r in patient.truth)  # fmt: skip
 
     # ------------------------------------------------------------ evaluation
 
@@ -173,12 +201,27 @@ class VirtualPatient:
     def force_at(self, t_s: np.ndarray) -> np.ndarray:
         """Force on the belt in newtons at device times ``t_s`` (seconds, sorted)."""
         t = np.asarray(t_s, dtype=np.float64)
+        if not self._later_sessions:
+            return self._force_of_one_session(t)
+        starts = np.asarray([start for start, _ in self._later_sessions])
+        which = np.searchsorted(starts, t, side="right")  # 0: the first session's schedule
+        out = np.empty_like(t)
+        for k in np.unique(which):
+            sel = which == k
+            if k == 0:
+                out[sel] = self._force_of_one_session(t[sel])
+            else:
+                start_s, patient = self._later_sessions[k - 1]
+                out[sel] = patient._force_of_one_session(t[sel] - start_s)
+        return out
+
+    def _force_of_one_session(self, t: np.ndarray) -> np.ndarray:
         p = self.profile
         active = self.envelope_at(t)
         wobble = np.zeros_like(t)
         for (freqs, phases), pct in ((self._fluct, p.fluctuation_pct), (self._tremor, p.tremor_pct)):
             comp = np.zeros_like(t)
-            for f, ph in zip(freqs, phases):
+            for f, ph in zip(freqs, phases, strict=True):
                 comp += np.sin(2 * np.pi * f * t + ph)
             wobble += comp * (pct / 100.0) * math.sqrt(2.0 / len(freqs))
         bumps = np.zeros_like(t)
