@@ -10,14 +10,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from sensorapp import __version__
+from sensorapp.storage.paths import DATA_DIR_ENV
 
 # Subcommand modules, in help order. Imported lazily so `sensorapp scan` never loads Qt.
 SUBCOMMANDS: tuple[str, ...] = ("scan", "record", "analyze", "sessions", "export", "import_bundle")
+
+
+# Every exit code the command line uses (README "Exit codes"; tests/cli/test_cli_conventions.py checks both).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # a device, file or store error: the one line on stderr says which
+EXIT_USAGE = 2  # bad arguments or an option combination that cannot work
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as in `sensorapp analyze --json x.csv | head` (128 + SIGPIPE)
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_FAILURE: "a device, file or store error (one line on stderr says what)",
+    EXIT_USAGE: "bad arguments (one line on stderr, with the usage)",
+    EXIT_INTERRUPTED: "interrupted with Ctrl-C",
+    EXIT_BROKEN_PIPE: "the output pipe was closed early (e.g. by `head`); nothing is printed",
+}
 
 
 class CliError(Exception):
@@ -51,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sensorapp {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     from . import gui_options
+    from .sessions import add_data_dir_argument
+
+    add_data_dir_argument(parser, top_level=True)
 
     gui_options.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -66,19 +86,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    saved_data_dir = os.environ.get(DATA_DIR_ENV)
+    if args.data_dir is not None:
+        # One place decides where the store is: the window and every command read it like the user's own setting.
+        os.environ[DATA_DIR_ENV] = str(args.data_dir)
     func = getattr(args, "func", None)
     try:
-        if func is None:
-            from . import gui_options
+        try:
+            if func is None:
+                from . import gui_options
 
-            return gui_options.run(args)
-        return int(func(args))
+                return gui_options.run(args)
+            return int(func(args))
+        finally:
+            if args.data_dir is not None:  # leave the caller's environment as it was (main() also runs in-process)
+                if saved_data_dir is None:
+                    os.environ.pop(DATA_DIR_ENV, None)
+                else:
+                    os.environ[DATA_DIR_ENV] = saved_data_dir
+            sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit
     except CliError as exc:
         print(f"sensorapp: error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("sensorapp: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,16 +23,21 @@ def register(sub: Any) -> None:
     )
     p.add_argument("session", metavar="SESSION_ID", help="the session's id (see `sensorapp sessions`) or UUID")
     p.add_argument("--format", choices=("csv", "json", "bundle"), required=True)
-    p.add_argument("--out", required=True, metavar="PATH", type=Path, help="the file to write (replaced atomically)")
+    p.add_argument("--out", required=True, metavar="PATH", type=Path, help="the file to write (an existing file is kept unless --force)")
+    p.add_argument("--force", action="store_true", help="replace existing files (atomically: a failed export leaves the old file)")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sensorapp.storage.export import export_session
+    from sensorapp.storage.export import export_paths, export_session
 
     from . import fail
 
+    existing = [p for p in export_paths(args.format, args.out) if p.exists()]
+    if existing and not args.force:
+        names = " and ".join(str(p) for p in existing)
+        fail(f"{names} already exist{'s' if len(existing) == 1 else ''}; choose another --out or add --force to replace")
     store = open_store_from_args(args)
     try:
         try:

@@ -9,13 +9,27 @@ from typing import Any
 
 from sensorapp.devices.base import DeviceDescriptor, DeviceError
 
+BLUETOOTH_SCAN_S = 5.0
+# The simulated radio advertises every 0.1 s and needs no time to find anything: a few intervals will do.
+SIMULATED_SCAN_S = 0.35
+
+
+def scan_timeout_s(args: argparse.Namespace) -> float:
+    """How long this scan listens: --timeout, else a real radio's few seconds or a few simulated intervals."""
+    if args.timeout is not None:
+        return float(args.timeout)
+    return SIMULATED_SCAN_S if args.simulate else BLUETOOTH_SCAN_S
+
 
 def register(sub: Any) -> None:
     from . import positive_float
 
     p = sub.add_parser("scan", help="list belts and Progressors in range", description="Scan for supported force devices.")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    p.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="scan for S seconds (default 5)")
+    p.add_argument(
+        "--timeout", type=positive_float, metavar="S",
+        help=f"scan for S seconds (default {BLUETOOTH_SCAN_S:g}; {SIMULATED_SCAN_S:g} with --simulate)",
+    )
     p.add_argument("--belts-only", action="store_true", help="let the OS filter by the belt's service UUID")
     p.add_argument("--simulate", action="store_true", help="scan the simulated radio (a simulated belt) instead of Bluetooth")
     p.set_defaults(func=run)
@@ -31,7 +45,7 @@ async def _scan(args: argparse.Namespace) -> list[DeviceDescriptor]:
 
         start_simulation(SimulationOptions())
         backend = SimulatedBleakScanner
-    found = await scan(args.timeout, belts_only=args.belts_only, backend=backend)
+    found = await scan(scan_timeout_s(args), belts_only=args.belts_only, backend=backend)
     if args.simulate:
         found = [DeviceDescriptor("simulated", d.address, d.name, d.rssi, d.details) for d in found]
     return found

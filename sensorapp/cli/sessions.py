@@ -9,14 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from sensorapp.storage.errors import StorageError
+from sensorapp.storage.records import SIDES
+
+DATA_DIR_HELP = "the folder of the session store (default: $SENSORAPP_DATA_DIR, else the platform's data folder)"
 
 
-def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+def add_data_dir_argument(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """``--data-dir``: on the top-level parser (before the command) and on each store command (after it).
+
+    Below the top level the default is SUPPRESS, so a subcommand that is not given the option keeps
+    the value given before the command instead of resetting it to None.
+    """
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
         type=Path,
-        help="the folder of the session store (default: $SENSORAPP_DATA_DIR, else the platform's data folder)",
+        default=None if top_level else argparse.SUPPRESS,
+        help=DATA_DIR_HELP,
     )
 
 
@@ -112,7 +121,9 @@ def _duration(seconds: float) -> str:
 
 
 def format_table(records: list[Any]) -> str:
-    rows = [("id", "patient", "started", "length", "left", "right", "LSI", "state")]
+    # Reps recorded before a side was chosen are kept under their own key; show them rather than hide them.
+    other_sides = sorted({k for r in records for k in r.side_summaries() if k not in SIDES})
+    rows = [("id", "patient", "started", "length", "left", "right", *(f"side {k}" for k in other_sides), "LSI", "state")]
     for r in records:
         sides = r.side_summaries()
         rows.append(
@@ -123,6 +134,7 @@ def format_table(records: list[Any]) -> str:
                 _duration(r.duration_s),
                 _side_cell(sides.get("left")),
                 _side_cell(sides.get("right")),
+                *(_side_cell(sides.get(k)) for k in other_sides),
                 _lsi_cell(r.symmetry),
                 r.state if r.state != "incomplete" else f"incomplete ({r.end_reason})",
             )

@@ -147,6 +147,11 @@ def export_json(store: SessionStore, session_id: int, out: str | os.PathLike[str
     return path
 
 
+def export_paths(fmt: str, out: str | os.PathLike[str]) -> list[Path]:
+    """The files ``export_session(..., fmt, out)`` writes (csv writes the reps file beside the samples)."""
+    return [Path(out), reps_csv_path(out)] if fmt == "csv" else [Path(out)]
+
+
 def export_session(store: SessionStore, session_id: int, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
     """Export in ``fmt`` ("csv", "json" or "bundle"); returns the files written."""
     if fmt == "csv":
