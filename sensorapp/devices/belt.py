@@ -46,6 +46,9 @@ COMMAND_TIMEOUT_S = codec.RESPONSE_TIMEOUT_S
 TARE_WINDOW_MS = 1000
 # A tare window whose max-min spread exceeds this was not at rest (strap noise is ~1 N).
 TARE_MAX_SPREAD_N = 5.0
+# A belt snug around the ankles rests at a few newtons (the virtual patient: 3-9 N); a tare level far above
+# that, against the belt's unloaded zero, means the leg was pressing: zeroing it would make every rep read low.
+TARE_MAX_REST_N = 25.0
 
 
 CALIBRATION_FILE = "calibrations.json"
@@ -89,6 +92,7 @@ class BeltSource(BleForceSource):
         self.device_info: DeviceInfo | None = None
         self.capabilities: BeltCapabilities | None = None
         self.calibration: LinearCalibration | None = None
+        self._unloaded_calibration: LinearCalibration | None = None  # as read at connect, before any tare
         self.calibration_note = ""
         self.last_status: StatusReport | None = None
         self.battery_pct: int | None = None
@@ -138,6 +142,7 @@ class BeltSource(BleForceSource):
             self.firmware_text = (await client.read_gatt_char(gatt.FIRMWARE_REVISION_CHAR_UUID)).decode("utf-8", "replace")
             if self.calibration is None:  # keep a tare done before a reconnect
                 self.calibration = self._load_calibration(await self._read_belt_calibration(client))
+                self._unloaded_calibration = self.calibration
             self.battery_pct = (await client.read_gatt_char(gatt.BATTERY_LEVEL_CHAR_UUID))[0]
             self.last_status = StatusReport.decode(await client.read_gatt_char(gatt.STATUS_CHAR_UUID))
             await client.start_notify(gatt.STATUS_CHAR_UUID, self._on_status)
@@ -282,6 +287,14 @@ class BeltSource(BleForceSource):
         if spread_n > TARE_MAX_SPREAD_N:
             raise TareRejectedError(
                 f"the belt moved during tare (force varied by {spread_n:.1f} N); relax the leg and try again"
+            )
+        # Judged against the unloaded zero, not the last tare, so tares in a row cannot creep up onto a load.
+        unloaded = self._unloaded_calibration or self.calibration
+        rest_n = float(unloaded.to_newtons(result.zero_counts))
+        if rest_n > TARE_MAX_REST_N:
+            raise TareRejectedError(
+                f"the belt reads {rest_n:.0f} N at rest, more than a snug belt's {TARE_MAX_REST_N:.0f} N: "
+                "is the leg pressing? relax it (or loosen the belt) and tare again"
             )
         removed_n = float(self.calibration.to_newtons(result.zero_counts))
         self.calibration = self.calibration.with_zero(float(result.zero_counts))

@@ -180,3 +180,42 @@ async def test_a_corrupt_calibration_file_is_reported_and_the_belt_calibration_u
     assert src.calibration is not None and src.calibration.source == "factory"
     await src.disconnect()
     assert (tmp_path / "calibrations.json").read_text().endswith('"vers')  # left untouched
+
+
+async def test_a_second_tare_replaces_the_first_instead_of_adding_to_it() -> None:
+    desc = start_simulation(SimulationOptions(speed=5))
+    src = open_source(desc)
+    col = Collector()
+    src.subscribe(col)
+    await src.connect()
+    await src.start_stream(100)
+    await stream_until(src, col, 0.5)
+    first = await src.tare()
+    second = await src.tare()  # still at rest: nothing more to remove
+    assert 3.0 < first < 9.5 and abs(second) < 0.5
+    n_before = len(col.blocks)
+    await stream_until(src, col, 3.5)
+    f = np.concatenate([b.force_n for b in col.blocks[n_before:]])
+    assert abs(float(np.median(f))) < 0.5  # applied once: a doubled tare would read about -first
+    await src.disconnect()
+
+
+async def test_a_tare_of_a_loaded_belt_is_refused_and_changes_nothing() -> None:
+    from sensorapp.devices.base import TareRejectedError
+    from sensorapp.devices.belt import TARE_MAX_REST_N
+    from sensorapp.simulation.patient import PatientProfile
+
+    # A steady 40 N at rest: a leg that keeps pressing (or a belt strapped far too tight).
+    desc = start_simulation(SimulationOptions(speed=5, patient=PatientProfile(pretension_n=(40.0, 40.0), pretension_step_n=0.0)))
+    src = open_source(desc)
+    col = Collector()
+    src.subscribe(col)
+    await src.connect()
+    await src.start_stream(100)
+    await stream_until(src, col, 0.5)
+    assert isinstance(src, BeltSource) and src.calibration is not None
+    zero_before = src.calibration.zero_counts
+    with pytest.raises(TareRejectedError, match=rf"reads 4\d N at rest, more than a snug belt's {TARE_MAX_REST_N:.0f} N"):
+        await src.tare()
+    assert src.calibration.zero_counts == zero_before
+    await src.disconnect()
