@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         table = read_samples_csv(args.file)
     except SamplesCsvError as exc:
         return _error(str(exc))
-    side = args.side if args.side else table.side
+    side = args.side if args.side else table.analysis_side()
     params = DetectorParams(target_hold_s=float(args.target_hold))
     try:
         result = analyze(table.t_s, table.force_n, side, params)

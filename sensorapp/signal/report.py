@@ -15,15 +15,17 @@ def recording_info(t_s: np.ndarray) -> dict[str, float | int]:
     n = int(t_s.size)
     if n < 2:
         return {"samples": n, "duration_s": 0.0, "rate_hz": 0.0, "gaps": 0, "longest_gap_s": 0.0}
-    dt = np.diff(t_s)
-    med = float(np.median(dt))
-    gaps = dt > 1.5 * med
+    dt = np.diff(t_s)  # the only full-length temporary: median, count and max reuse it
+    med = float(np.median(dt, overwrite_input=True))
+    n_gaps = int(np.count_nonzero(dt > 1.5 * med))
+    longest = float(dt.max())
+    del dt
     return {
         "samples": n,
         "duration_s": round(float(t_s[-1] - t_s[0]), 3),
         "rate_hz": round(1.0 / med, 2) if med > 0 else 0.0,
-        "gaps": int(gaps.sum()),
-        "longest_gap_s": round(float(dt.max()), 3),
+        "gaps": n_gaps,
+        "longest_gap_s": round(longest, 3),
     }
 
 
