@@ -16,8 +16,9 @@ def register(sub: Any) -> None:
         "import",
         help="import a session bundle made by `sensorapp export --format bundle`",
         description=(
-            "Checks the bundle (manifest, checksums, samples) and adds its session; a bundle already imported "
-            "is not added twice, and a damaged one is refused without writing anything."
+            "Checks the bundle (manifest, checksums, and every field and sample as untrusted input: a bundle is "
+            "not signed) and adds its session; a bundle already imported is not added twice, and a damaged or "
+            "malformed one is refused in one line without writing anything."
         ),
     )
     p.add_argument("bundle", metavar="BUNDLE", type=Path)

@@ -107,7 +107,9 @@ class Number(Node):
 
     def describe(self) -> str:
         what = "a whole number" if self.integer else "a number"
-        return f"{what} {'above' if self.above_lo else 'from'} {self.lo:g} to {self.hi:g}"
+        if self.above_lo:
+            return f"{what} above {self.lo:g} and at most {self.hi:g}"
+        return f"{what} from {self.lo:g} to {self.hi:g}"
 
 
 @dataclass(frozen=True)
