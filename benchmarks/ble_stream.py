@@ -124,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     address = bus.start()
     os.environ.update(bus.environment())
     args.bus_pid = bus.pid
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "sensorapp.devices.fake_bluez", "--bus", address, "--belts", "1", "--progressors", "0", "--mtu", str(args.mtu), "--send-log", str(log_path)],
-        stdout=subprocess.PIPE,
-        stderr=open(work / "fake.err", "w"),
-        text=True,
-    )
+    with open(work / "fake.err", "w") as fake_err:  # the child keeps its own copy of the descriptor
+        fake = subprocess.Popen(
+            [sys.executable, "-m", "sensorapp.devices.fake_bluez", "--bus", address, "--belts", "1", "--progressors", "0", "--mtu", str(args.mtu), "--send-log", str(log_path)],
+            stdout=subprocess.PIPE,
+            stderr=fake_err,
+            text=True,
+        )
     try:
         assert fake.stdout is not None
         for line in fake.stdout:  # wait until it owns org.bluez
@@ -169,9 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  notifications sent          {len(sent):>10}")
     print(f"  samples sent / decoded      {sent_samples:>10} / {received_samples}")
     print(f"  samples lost                {lost:>10}   (decoder: lost packets {stats.lost_packets}, gaps {len(stats.gaps)}, malformed {stats.malformed_packets})")
-    print(f"  latency send -> decoded     p50 {np.percentile(lat, 50):.2f} ms   p99 {np.percentile(lat, 99):.2f} ms   max {lat.max():.2f} ms   ({lat.size} notifications{', %d unmatched' % unmatched if unmatched else ''})")
+    print(f"  latency send -> decoded     p50 {np.percentile(lat, 50):.2f} ms   p99 {np.percentile(lat, 99):.2f} ms   max {lat.max():.2f} ms   ({lat.size} notifications{f', {unmatched} unmatched' if unmatched else ''})")
     print(f"  CPU, this client            {result['cpu_pct']:>9.1f} %   of one core")
     print(f"  CPU, fake BlueZ / dbus-daemon {result['fake_cpu_pct']:>7.1f} % / {result['bus_cpu_pct']:.1f} %")
+    # The one target is lost samples = 0: a count, not a timing, so it needs no reference
+    # and holds on a busy machine. Latency and CPU are printed for context only.
+    print("  target: samples lost = 0 (a count, not a timing: no ratio needed); latency and CPU informational")
     if lost != 0 or stats.lost_packets or stats.gaps or unmatched:
         print("FAIL: samples were lost", file=sys.stderr)
         return 1

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(run_session, seeds, checks, chunksize=4))
     else:
-        results = [run_session(s, c) for s, c in zip(seeds, checks)]
+        results = [run_session(s, c) for s, c in zip(seeds, checks, strict=True)]
     elapsed = time.perf_counter() - started
 
     failures: list[str] = []

@@ -35,10 +35,10 @@ class BeltLikeRecording:
 
 
 def belt_like_recording(seconds: float = 3600.0, rate_hz: float = 1000.0, seed: int = 1) -> BeltLikeRecording:
-    reps = max(1, int(round(seconds / 15.2 / 2)))
+    reps = max(1, round(seconds / 15.2 / 2))
     patient = VirtualPatient(PatientProfile(seed=seed, reps_per_side=reps))
     n = int(seconds * rate_hz)
-    period_us = int(round(1e6 / rate_hz))
+    period_us = round(1e6 / rate_hz)
     starts_us = np.arange(0, n, BLOCK_SAMPLES, dtype=np.int64) * period_us
     t = (starts_us[:, None] / 1e6 + np.arange(BLOCK_SAMPLES) * (period_us / 1e6)).reshape(-1)[:n]
     cal = LinearCalibration(zero_counts=8_388_608 * 0.01, newtons_per_count=2.4e-4)

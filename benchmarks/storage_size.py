@@ -68,7 +68,7 @@ def _layout(name: str, folder: Path, t: np.ndarray, f: np.ndarray, batch: int) -
         tt, ff = t[lo : lo + batch], f[lo : lo + batch]
         conn.execute("BEGIN")
         if name == "row per sample":
-            conn.executemany("INSERT INTO s VALUES (1, ?, ?, 'left')", zip(tt.tolist(), ff.tolist()))
+            conn.executemany("INSERT INTO s VALUES (1, ?, ?, 'left')", zip(tt.tolist(), ff.tolist(), strict=True))
         elif name == "blob zlib (no shuffle)":
             conn.execute("INSERT INTO c (session_id, seq, n, t_s, force_n) VALUES (1, ?, ?, ?, ?)",
                          (k, tt.size, zlib.compress(tt.tobytes(), 1), zlib.compress(ff.tobytes(), 1)))
