@@ -37,7 +37,7 @@ class SchemaError(ValueError):
     """Where (a JSON path like ``summary.sides.left.plateau_n``) and what is wrong."""
 
     def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where or 'the document'} {problem}")
+        super().__init__(f"{where or 'it'} {problem}")
         self.where = where
         self.problem = problem
 
