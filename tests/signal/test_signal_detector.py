@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_three_presses_found_with_onset_hold_and_baseline() -> None:
     sig = build(presses, 40.0, 100.0, baseline_n=5.0, noise_n=0.3)
     reps = analyze_recording(sig.t_s, sig.force_n)
     assert len(reps) == 3
-    for rep, p in zip(reps, presses):
+    for rep, p in zip(reps, presses, strict=True):
         assert rep.onset_s == pytest.approx(p.start_s, abs=0.15)
         assert rep.release_s == pytest.approx(p.start_s + p.rise_s + p.hold_s + p.release_s, abs=0.15)
         assert rep.hold_s == pytest.approx(expected_hold(p), abs=0.05)
@@ -148,7 +149,7 @@ def test_live_events_states_and_attributes() -> None:
     assert kinds.count(TargetReached) == 1
     progress = [e for e in events if isinstance(e, HoldProgress)]
     assert 40 <= len(progress) <= 10 * 7.2  # at most 10 per second of hold
-    assert all(b.t_s - a.t_s >= 0.1 - 1e-9 for a, b in zip(progress, progress[1:]))
+    assert all(b.t_s - a.t_s >= 0.1 - 1e-9 for a, b in itertools.pairwise(progress))
     reached = next(e for e in events if isinstance(e, TargetReached))
     assert reached.hold_s >= 6.0 and reached.t_s == pytest.approx(3.0 + EDGE * 0.6 + 6.0, abs=0.15)
     started = events[0]
@@ -230,7 +231,7 @@ def test_rates_from_10_to_1000_hz(rate_hz: float) -> None:
     sig = build(presses, 27.0, rate_hz, noise_n=0.5)
     reps = analyze_recording(sig.t_s, sig.force_n)
     assert len(reps) == 2
-    for rep, p in zip(reps, presses):
+    for rep, p in zip(reps, presses, strict=True):
         assert rep.hold_s == pytest.approx(expected_hold(p), abs=max(2 / rate_hz, 0.05))
     assert (reps[0].rfd_n_per_s is None) == (rate_hz < 50)
 
@@ -321,3 +322,42 @@ def test_noise_sigma_ignores_a_step_in_the_window() -> None:
     stepped = w + np.where(np.arange(128) < 64, 0.0, 10.0)
     assert noise_sigma(w) == pytest.approx(1.0, rel=0.3)
     assert noise_sigma(stepped) == pytest.approx(noise_sigma(w), rel=0.2)
+
+
+def test_rest_level_and_foot_of_rise_find_a_pre_tension_step() -> None:
+    from sensorapp.signal.levels import foot_of_rise, rest_level
+
+    rng = np.random.default_rng(1)
+    t = np.arange(0.0, 4.0, 0.01)
+    # rest at 0 N, the belt tightened to 10 N at 1 s, the press starts rising at 3 s
+    x = np.where(t < 1.0, 0.0, 10.0) + np.clip(t - 3.0, 0.0, None) * 100.0 + rng.normal(0.0, 0.2, t.size)
+    crossing = int(np.searchsorted(t, 3.2))
+    level, lo, hi = foot_of_rise(t, x, 0, crossing, quiet_n=2.0, flat_n=0.5, window_s=0.5, max_points=128)
+    assert level == pytest.approx(10.0, abs=0.3)
+    assert t[lo] >= 1.0 and t[hi - 1] <= 3.0  # the window lies on the step, not on the rise
+    ramp = np.linspace(0.0, 5.0, 100)  # quiet (small spread per half) but sloping: not a level
+    assert rest_level(ramp, 0, ramp.size, quiet_n=10.0, flat_n=0.5, max_points=128) is None
+    assert rest_level(x, 150, 250, quiet_n=2.0, flat_n=0.5, max_points=128) == pytest.approx(10.0, abs=0.3)
+
+
+def test_live_hold_timer_bridges_short_dips_and_ends_at_a_long_one() -> None:
+    from sensorapp.signal.live_hold import LiveHoldTimer
+
+    p = DetectorParams()
+    timer = LiveHoldTimer(p)
+    t = np.arange(0.0, 10.0, 0.01)
+    x = np.full(t.size, 50.0)
+    x[(t >= 3.0) & (t < 3.1)] = 10.0  # 100 ms dip: shorter than dip_tolerance_s, bridged
+    x[(t >= 6.0) & (t < 7.0)] = 10.0  # 1 s dip: ends the hold
+    events: list = []
+    timer.start(0.0, 0.0)
+    timer.plateau_ref_n, timer.hold_level_n = 50.0, 40.0
+    timer.advance(t, x, 0, int(np.searchsorted(t, 5.0)), events)
+    assert timer.state == RepState.HOLDING and timer.hold_elapsed_s == pytest.approx(4.99, abs=0.02)
+    timer.advance(t, x, int(np.searchsorted(t, 5.0)), int(np.searchsorted(t, 6.5)), events)
+    assert timer.state == RepState.RELEASING and timer.hold_elapsed_s == pytest.approx(6.0, abs=1e-9)
+    timer.advance(t, x, int(np.searchsorted(t, 6.5)), t.size, events)
+    assert timer.state == RepState.HOLDING and timer.hold_start_s == pytest.approx(7.0, abs=1e-9)
+    progress = [e for e in events if isinstance(e, HoldProgress)]
+    assert progress and all(b.t_s - a.t_s >= p.progress_interval_s - 1e-9 for a, b in itertools.pairwise(progress))
+    assert not any(isinstance(e, TargetReached) for e in events)  # neither hold reached 6 s
