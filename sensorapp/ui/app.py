@@ -49,7 +49,7 @@ def run_app(args: argparse.Namespace) -> int:
     recovered = controller.open_store()
     window = MainWindow(controller)
     controller.announce_store(recovered)
-    window.resize(1280, 820)
+    window.fit_to_screen()
     window.show()
     exit_code = 0
     screenshot = Path(args.screenshot) if args.screenshot else None
@@ -79,7 +79,12 @@ def run_app(args: argparse.Namespace) -> int:
         def session_over() -> None:
             narrator.poll()
             narrator.summary()
-            QTimer.singleShot(300, lambda: (save_screenshot(), window.close()))
+
+            def save_and_close() -> None:
+                save_screenshot()
+                window.close()
+
+            QTimer.singleShot(300, save_and_close)
 
         controller.session_finished.connect(session_over)
     if args.simulate:

@@ -18,6 +18,7 @@ from sensorapp.devices.base import BluetoothUnavailableError, DeviceDescriptor, 
 from . import theme
 from .controller import AppController
 
+BLUETOOTH_MISSING = "Bluetooth is off or missing on this computer. You can still use the simulated belt."
 KIND_LABELS = {"belt": "GMBelt", "progressor": "Tindeq Progressor", "simulated": "simulated", "replay": "recording"}
 
 
@@ -42,34 +43,40 @@ class ConnectScreen(QWidget):
         self.controller = controller
         title = QLabel("Connect your belt")
         title.setFont(theme.font(28, bold=True))
-        self.hint = QLabel("Switch the belt on and keep it near the computer, then press Scan.", objectName="muted")
+        self.hint = theme.named(QLabel("Switch the belt on and keep it near the computer, then press Scan."), "muted")
         self.hint.setWordWrap(True)
-        self.bt_state = QLabel("", objectName="error")
+        self.bt_state = theme.named(QLabel(""), "error")
         self.bt_state.setWordWrap(True)
         self.bt_state.hide()
+        self.bt_detail = theme.named(QLabel(""), "muted")  # the system's own words, for whoever helps
+        self.bt_detail.setWordWrap(True)
+        self.bt_detail.setFont(theme.font(11))
+        self.bt_detail.hide()
         self.devices = QListWidget()
-        self.devices.setFont(theme.font(18))
+        self.devices.setFont(theme.font(16))
+        self.devices.setWordWrap(True)
+        self.devices.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.devices.itemDoubleClicked.connect(lambda _item: self.connect_selected())
         self.scan_button = QPushButton("Scan")
         self.scan_button.clicked.connect(self.scan)
-        self.connect_button = QPushButton("Connect", objectName="primary")
+        self.connect_button = theme.named(QPushButton("Connect"), "primary")
         self.connect_button.clicked.connect(self.connect_selected)
         self.disconnect_button = QPushButton("Disconnect")
         self.disconnect_button.clicked.connect(lambda: self.controller.run(self.controller.disconnect(), "Disconnect"))
         self.tare_button = QPushButton("Zero (tare)")
         self.tare_button.setToolTip("Relax the leg with the belt just tight, then zero: takes 1 s.")
         self.tare_button.clicked.connect(lambda: self.controller.run(self.controller.tare(), "Tare"))
-        self.continue_button = QPushButton("Start exercise \u2192", objectName="primary")
+        self.continue_button = theme.named(QPushButton("Start exercise \u2192"), "primary")
         self.continue_button.setFont(theme.font(18, bold=True))
         self.continue_button.clicked.connect(self.continue_requested.emit)
 
         self.device_title = QLabel("Not connected")
         self.device_title.setFont(theme.font(20, bold=True))
-        self.device_detail = QLabel("", objectName="muted")
+        self.device_detail = theme.named(QLabel(""), "muted")
         self.device_detail.setWordWrap(True)
         self.live_force = QLabel("")
         self.live_force.setFont(theme.font(44, bold=True))
-        self.status = QLabel("", objectName="muted")
+        self.status = theme.named(QLabel(""), "muted")
         self.status.setWordWrap(True)
 
         buttons = QHBoxLayout()
@@ -80,15 +87,16 @@ class ConnectScreen(QWidget):
         left.addWidget(title)
         left.addWidget(self.hint)
         left.addWidget(self.bt_state)
+        left.addWidget(self.bt_detail)
         left.addWidget(self.devices, 1)
         left.addLayout(buttons)
         left.addWidget(self.status)
-        right_panel = QWidget(objectName="panel")
+        right_panel = theme.named(QWidget(), "panel")
         right = QVBoxLayout(right_panel)
         right.addWidget(self.device_title)
         right.addWidget(self.device_detail)
         right.addStretch(1)
-        right.addWidget(QLabel("Force now", objectName="muted"))
+        right.addWidget(theme.named(QLabel("Force now"), "muted"))
         right.addWidget(self.live_force)
         right.addWidget(self.tare_button)
         right.addStretch(1)
@@ -127,7 +135,8 @@ class ConnectScreen(QWidget):
                 parts.append("last used")
             if d.kind not in ("simulated",):
                 parts.append(d.address)
-            item = QListWidgetItem("   \u00b7   ".join(parts))
+            # Name on its own line, details below: nothing runs off a narrow list.
+            item = QListWidgetItem(parts[0] + "\n" + "  \u00b7  ".join(parts[1:]))
             item.setData(Qt.ItemDataRole.UserRole, d)
             self.devices.addItem(item)
         self.devices.setCurrentRow(0)
@@ -147,11 +156,14 @@ class ConnectScreen(QWidget):
             try:
                 found = await self.controller.scan()
                 self.bt_state.hide()
+                self.bt_detail.hide()
                 self.populate(found)
                 self.status.setText(f"Found {len(found)} device(s)." if found else "No belt found. Is it switched on?")
             except BluetoothUnavailableError as exc:
-                self.bt_state.setText(f"{exc}. You can still use the simulated belt.")
+                self.bt_state.setText(BLUETOOTH_MISSING)
                 self.bt_state.show()
+                self.bt_detail.setText(f"Details: {exc}")
+                self.bt_detail.show()
                 self.populate([])
             except DeviceError as exc:
                 self.status.setText(str(exc))

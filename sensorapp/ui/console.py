@@ -10,7 +10,7 @@ from typing import TextIO
 
 from PySide6.QtCore import QObject, QTimer
 
-from sensorapp.session.guided import Phase
+from sensorapp.session.guided import INSTRUCTIONS, GuidedSession, Phase
 from sensorapp.ui.summary_screen import symmetry_text
 
 from .controller import AppController
@@ -25,13 +25,18 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+FEEDBACK_BEFORE = (Phase.REST, Phase.TURN_OVER, Phase.DONE, Phase.READY)
+
+
 class ConsoleNarrator(QObject):
     def __init__(self, controller: AppController, out: TextIO = sys.stdout) -> None:
         super().__init__()
         self.controller = controller
         self.out = out
-        self._last: tuple[object, ...] = ()
+        self._last: tuple[object, ...] = (False, False)
         self._feedback = ""
+        self._session: GuidedSession | None = None
+        self._logged = 0  # entries of the session's phase_log already told
         self.timer = QTimer(self)
         self.timer.setInterval(100)
         self.timer.timeout.connect(self.poll)
@@ -47,19 +52,37 @@ class ConsoleNarrator(QObject):
         session = self.controller.session
         if session is None:
             return
+        if session is not self._session:
+            self._session, self._logged, self._feedback = session, 0, ""
+        # Every phase from the session's own log, in order: polling view() at 10 Hz
+        # would skip short phases (and reorder cues) when device time runs fast.
+        changes = session.phase_log[self._logged :]
+        self._logged += len(changes)
+        p = session.protocol
+        feedback = session.feedback
+        for change in changes:
+            if change.phase in FEEDBACK_BEFORE and feedback and feedback != self._feedback:
+                # A rep's verdict (or a press too short) is set just before these phases begin.
+                self._feedback = feedback
+                self.say(f"           {feedback}")
+            where = f"{change.t_s:7.1f} s  "
+            done = len(session.reps[change.side])
+            counter = f"Rep {min(done + 1, p.reps_per_side)} of {p.reps_per_side}, {change.side} side"
+            text = INSTRUCTIONS[change.phase].format(side=change.side)
+            if change.phase in (Phase.READY, Phase.PRESSING):
+                self.say(f"{where}{counter}: {text}")
+            elif change.phase in (Phase.POSITION, Phase.TURN_OVER, Phase.RELEASE, Phase.DONE, Phase.ABORTED):
+                self.say(f"{where}{text}")
+            elif change.phase == Phase.REST:
+                self.say(f"{where}rest {p.rest_s:.0f} s")
         v = session.view()
-        key = (v.phase, v.side, v.rep_number, v.reconnecting, v.paused)
+        key = (v.reconnecting, v.paused)
         if key != self._last:
             self._last = key
-            where = f"{v.t_s:7.1f} s  "
-            if v.phase in (Phase.READY, Phase.PRESSING):
-                self.say(f"{where}{v.counter_text}: {v.instruction}")
-            elif v.phase in (Phase.POSITION, Phase.TURN_OVER, Phase.RELEASE, Phase.DONE, Phase.ABORTED):
-                self.say(f"{where}{v.instruction}")
-            elif v.phase == Phase.REST:
-                self.say(f"{where}rest {v.rest_remaining_s:.0f} s")
             if v.reconnecting:
-                self.say(f"{where}lost the belt, reconnecting...")
+                self.say(f"{v.t_s:7.1f} s  lost the belt, reconnecting...")
+            elif v.paused:
+                self.say(f"{v.t_s:7.1f} s  paused")
         if v.feedback and v.feedback != self._feedback:
             self._feedback = v.feedback
             self.say(f"           {v.feedback}")

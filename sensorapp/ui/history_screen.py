@@ -3,6 +3,7 @@ its uncertainty band, adherence against 2-3 sessions a day, export and import.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +25,55 @@ from PySide6.QtWidgets import (
 from sensorapp.storage import StorageError
 from sensorapp.storage.bundle import import_bundle
 from sensorapp.storage.export import export_session
-from sensorapp.storage.history import adherence, patient_trend
+from sensorapp.storage.history import Adherence, PatientTrend, adherence, patient_trend
 
 from . import theme
 from .controller import AppController
 
-SESSION_COLUMNS = ("Started", "State", "Reps L / R", "Plateau L / R (N)", "Hold L / R (s)", "LSI")
+SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI")
+SESSION_COLUMN_TIPS = (
+    "",
+    "complete, stopped early, or incomplete (recovered after a crash)",
+    "Reps counted on the left / right side",
+    "Mean force of the best 3 reps (plateau), left / right",
+    "Mean hold, left / right",
+    "Limb symmetry index: weaker side / stronger side; ~ marks a difference within one session's measurement error",
+)
+DAY_S = 86400.0
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)", "bundle": "Session bundles (*.zip)"}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def adherence_text(adh: Adherence | None) -> str:
+    """One line on sessions per day against the prescription, in words that read
+    well for 0, 1 or many sessions and days, with or without finished days."""
+    if adh is None or not adh.days or adh.sessions == 0:
+        return "No sessions yet."
+    prescribed = f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
+    text = f"{_plural(adh.sessions, 'session')} on {_plural(sum(d.sessions > 0 for d in adh.days), 'day')}."
+    judged = adh.judged_days
+    if judged:
+        met = sum(d.status in ("met", "above") for d in judged)
+        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} sessions"
+        mean = adh.mean_sessions_per_day
+        text += f" ({mean:.1f} a day on average)." if mean is not None else "."
+    today = next((d for d in adh.days if d.status == "today"), None)
+    if today is not None:
+        text += f" Today so far: {today.sessions} of {prescribed}."
+    return text
+
+
+def time_range(t_posix_s: np.ndarray) -> tuple[float, float]:
+    """An x range that reads as dates: at least a day wide around the sessions."""
+    if t_posix_s.size == 0:
+        now = time.time()
+        return now - 14 * DAY_S, now
+    lo, hi = float(np.min(t_posix_s)), float(np.max(t_posix_s))
+    pad = max(DAY_S, 0.05 * (hi - lo))
+    return lo - pad, hi + pad
 
 
 def _pair(sides: dict, key: str, fmt: str) -> str:
@@ -52,30 +95,43 @@ class HistoryScreen(QWidget):
         self.patient = QComboBox()
         self.patient.setMinimumWidth(220)
         self.patient.currentIndexChanged.connect(lambda _i: self.refresh_sessions())
-        self.adherence_label = QLabel("", objectName="muted")
+        self.adherence_label = theme.named(QLabel(""), "muted")
         self.adherence_label.setWordWrap(True)
-        self.status = QLabel("", objectName="muted")
+        self.status = theme.named(QLabel(""), "muted")
         self.status.setWordWrap(True)
 
         self.table = QTableWidget(0, len(SESSION_COLUMNS))
         self.table.setHorizontalHeaderLabels(SESSION_COLUMNS)
+        for col, tip in enumerate(SESSION_COLUMN_TIPS):
+            header_item = self.table.horizontalHeaderItem(col)
+            if tip and header_item is not None:
+                header_item.setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
+        # Columns as wide as their contents, the last takes what is left; the
+        # table asks the layout for the sum (_fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        header.setMinimumSectionSize(40)
+        header.setDefaultSectionSize(60)  # the stretched last column never grows past the table for this
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         self.trend = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.trend.setMenuEnabled(False)
-        self.trend.setLabel("left", "best-3 plateau", units="N")
+        self.trend.setLabel("left", "force", units="N")
+        self.trend.setToolTip("Mean force of the best 3 reps (plateau) per side, each session")
         self.trend.addLegend(offset=(10, 10))
         self.lsi = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.lsi.setMenuEnabled(False)
         self.lsi.setLabel("left", "LSI", units="%")
+        self.lsi.setXLink(self.trend)
+        for plot in (self.trend, self.lsi):
+            plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # never "kN" or "x0.001"
 
         self.export_buttons = {}
         buttons = QHBoxLayout()
@@ -103,8 +159,8 @@ class HistoryScreen(QWidget):
         plots.addWidget(self.trend, 3)
         plots.addWidget(self.lsi, 2)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 11)
-        middle.addLayout(plots, 10)
+        middle.addWidget(self.table, 1)
+        middle.addLayout(plots, 1)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.adherence_label)
@@ -156,11 +212,9 @@ class HistoryScreen(QWidget):
             sym = r.symmetry
             lsi = "\u2013"
             if sym:
-                lsi = f"{theme.BAND_SYMBOLS.get(sym.get('band', ''), '')} {sym['lsi_pct']:.0f} %"
-                if sym.get("uncertain"):
-                    lsi += " (uncertain)"
+                lsi = f"{theme.BAND_SYMBOLS.get(sym.get('band', ''), '')} {'~' if sym.get('uncertain') else ''}{sym['lsi_pct']:.0f} %"
             values = (
-                r.started_at.astimezone().strftime("%a %d %b %H:%M"),
+                r.started_at.astimezone().strftime("%d %b %H:%M"),
                 r.state,
                 _pair(sides, "reps", "{}"),
                 _pair(sides, "plateau_n", "{:.0f}"),
@@ -172,46 +226,66 @@ class HistoryScreen(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if col == 5 and sym:
                     item.setForeground(pg.mkColor(theme.BAND_COLOURS.get(sym.get("band", ""), theme.TEXT)))
+                    if sym.get("uncertain"):
+                        item.setToolTip("Uncertain: within the measurement error of a single session")
                 self.table.setItem(row, col, item)
         self._draw_trend(trend)
-        if adh is not None and adh.days:
-            mean = adh.mean_sessions_per_day
-            frac = adh.fraction_days_met
-            judged = len(adh.judged_days)
-            self.adherence_label.setText(
-                f"Adherence: {adh.sessions} session(s) over {len(adh.days)} day(s); "
-                f"{adh.days_met} of {judged} finished day(s) met {adh.prescribed_min}\u2013{adh.prescribed_max} a day"
-                + (f" ({100 * frac:.0f} %)" if frac is not None else "")
-                + (f"; {mean:.1f} a day on average." if mean is not None else ".")
-            )
-        else:
-            self.adherence_label.setText("No sessions yet.")
+        self.adherence_label.setText(adherence_text(adh))
+        self._fit_table_width()
         self._selection_changed()
 
-    def _draw_trend(self, trend: object) -> None:
+    def _fit_table_width(self) -> None:
+        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
+        header = self.table.horizontalHeader()
+        margin = 4  # ResizeToContents already pads each column
+        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
+        last = self.table.columnCount() - 1
+        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
+        scroll = self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
+
+    def _draw_trend(self, trend: PatientTrend) -> None:
+        """Both plots on one date axis. Ranges are set, never auto: one session
+        gets a day-wide axis, not seconds, and LSI always reads in percent."""
         self.trend.clear()
         self.lsi.clear()
+        times: list[np.ndarray] = []
+        top_n = 0.0
         for side in ("left", "right"):
-            series = trend.side(side)  # type: ignore[attr-defined]
+            series = trend.side(side)
             ok = np.isfinite(series.plateau_n)
             if ok.any():
                 colour = theme.SIDE_COLOURS[side]
                 self.trend.plot(
                     series.t_posix_s[ok], series.plateau_n[ok], pen=pg.mkPen(colour, width=2),
-                    symbol="o" if side == "left" else "s", symbolBrush=colour, symbolPen=None, name=side,
-                )
-        lsi = trend.lsi  # type: ignore[attr-defined]
+                    symbol="o" if side == "left" else "s", symbolSize=10, symbolBrush=colour, symbolPen=None, name=side,
+                )  # fmt: skip
+                times.append(series.t_posix_s[ok])
+                top_n = max(top_n, float(np.max(series.plateau_n[ok])))
+        lsi = trend.lsi
+        low_pct = 50.0
         if lsi.lsi_pct.size:
             t = lsi.t_posix_s
+            times.append(t)
             low = pg.PlotDataItem(t, lsi.low_pct, pen=pg.mkPen(None))
             high = pg.PlotDataItem(t, lsi.high_pct, pen=pg.mkPen(None))
             self.lsi.addItem(low)
             self.lsi.addItem(high)
             self.lsi.addItem(pg.FillBetweenItem(low, high, brush=pg.mkBrush(theme.SKY + "40")))
-            self.lsi.plot(t, lsi.lsi_pct, pen=pg.mkPen(theme.TEXT, width=2), symbol="o", symbolBrush=theme.TEXT, symbolPen=None)
-            for level, colour in ((90, theme.GREEN), (85, theme.VERMILLION)):
-                self.lsi.addItem(pg.InfiniteLine(pos=level, angle=0, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)))
-            self.lsi.setYRange(max(0.0, float(np.nanmin(lsi.low_pct)) - 5), 105, padding=0)
+            self.lsi.plot(t, lsi.lsi_pct, pen=pg.mkPen(theme.TEXT, width=2), symbol="o", symbolSize=10, symbolBrush=theme.TEXT, symbolPen=None)
+            finite_low = lsi.low_pct[np.isfinite(lsi.low_pct)]
+            if finite_low.size:
+                low_pct = min(low_pct, float(np.min(finite_low)) - 5.0)
+        for level, colour, words in ((90, theme.GREEN, "90 %: normal above"), (85, theme.VERMILLION, "85 %: asymmetric below")):
+            line = pg.InfiniteLine(
+                pos=level, angle=0, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+                label=words, labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)] if level == 90 else [(0, 0), (0, 0)]},
+            )  # fmt: skip
+            self.lsi.addItem(line)
+        x_lo, x_hi = time_range(np.concatenate(times) if times else np.empty(0))
+        self.trend.setXRange(x_lo, x_hi, padding=0)
+        self.trend.setYRange(0.0, max(50.0, top_n * 1.25), padding=0)
+        self.lsi.setYRange(max(0.0, low_pct), 110.0, padding=0)
 
     # ------------------------------------------------------------ actions
 

@@ -53,10 +53,17 @@ class LiveForcePlot(QWidget):
         self.band.setZValue(-10)
         self.band.hide()
         item.addItem(self.band)
-        self.threshold = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(theme.MUTED, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.band_label = pg.TextItem("target", color=theme.GREEN, anchor=(0, 0))
+        self.band_label.hide()
+        item.addItem(self.band_label)
+        self.threshold = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine),
+            label="press above this line", labelOpts={"position": 0.02, "color": theme.MUTED, "anchors": [(0, 1), (0, 1)]},
+        )  # fmt: skip
         self.threshold.hide()
         item.addItem(self.threshold)
-        self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=1))
+        self.side: str | None = None
+        self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=1))  # 1 px: wider pens are far slower to draw
         self.curve.setSkipFiniteCheck(True)
         self._set_y_max(self.y_max_n)
         lay = QVBoxLayout(self)
@@ -85,9 +92,19 @@ class LiveForcePlot(QWidget):
     def set_band(self, band_n: tuple[float, float] | None) -> None:
         if band_n is None:
             self.band.hide()
+            self.band_label.hide()
         else:
             self.band.setRegion(band_n)
             self.band.show()
+            self.band_label.setPos(-self.window_s, band_n[1])
+            self.band_label.show()
+
+    def set_side(self, side: str | None) -> None:
+        """The trace in the side's colour (sky blue left, orange right); near-white with no side."""
+        if side == self.side:
+            return
+        self.side = side
+        self.curve.setPen(pg.mkPen(theme.SIDE_COLOURS.get(side or "", theme.TEXT), width=1))
 
     def _set_y_max(self, y_max_n: float) -> None:
         """Grow the y range in 50 N steps (never per frame), with reference lines every 20 N."""
@@ -97,7 +114,8 @@ class LiveForcePlot(QWidget):
         for line in self._reference_lines:
             item.removeItem(line)
         pen = pg.mkPen(theme.GRID, width=1)
-        self._reference_lines = [pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pen) for level in np.arange(20.0, y_max_n, 20.0)]
+        step = 20.0 if y_max_n <= 150 else 50.0
+        self._reference_lines = [pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pen) for level in np.arange(step, y_max_n, step)]
         for line in self._reference_lines:
             line.setZValue(-20)
             item.addItem(line)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,6 +25,15 @@ from .history_screen import HistoryScreen
 from .session_screen import SessionScreen
 from .summary_screen import SummaryScreen
 
+PREFERRED_SIZE = (1280, 820)  # logical pixels; smaller screens get what fits
+MINIMUM_SIZE = (1000, 560)  # everything is laid out to fit a 1024 x 600 screen
+
+
+def _offscreen() -> bool:
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName() in ("offscreen", "minimal")
+
 
 class MainWindow(QMainWindow):
     def __init__(self, controller: AppController) -> None:
@@ -39,9 +50,9 @@ class MainWindow(QMainWindow):
 
         self.device_label = QLabel("No belt")
         self.device_label.setFont(theme.font(14, bold=True))
-        self.battery_label = QLabel("", objectName="muted")
-        self.link_label = QLabel("", objectName="muted")
-        self.message = QLabel("", objectName="muted")
+        self.battery_label = theme.named(QLabel(""), "muted")
+        self.link_label = theme.named(QLabel(""), "muted")
+        self.message = theme.named(QLabel(""), "muted")
         self.message.setWordWrap(True)
         self.device_button = QPushButton("Device")
         self.device_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -69,7 +80,7 @@ class MainWindow(QMainWindow):
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         self.space.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.space.activated.connect(self._space)
-        QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
+        QShortcut(QKeySequence.StandardKey.Quit, self).activated.connect(self.close)
         for b in (self.session_screen.start_button, self.session_screen.abort_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # space must not also click a focused button
 
@@ -103,13 +114,16 @@ class MainWindow(QMainWindow):
             self.summary_screen.show_session(c.session, self._bundle_exporter(c.last_saved_session_id))
             self.stack.setCurrentWidget(self.summary_screen)
 
-    def _bundle_exporter(self, session_id: int | None):  # type: ignore[no-untyped-def]
+    def _bundle_exporter(self, session_id: int | None) -> Callable[[Path], Path] | None:
         store = self.controller.store
         if store is None or session_id is None:
             return None
         from sensorapp.storage.bundle import export_bundle
 
-        return lambda path: export_bundle(store, session_id, path)
+        def export(path: Path) -> Path:
+            return export_bundle(store, session_id, path)
+
+        return export
 
     def show_stored_session(self, session_id: int) -> None:
         """A session from History, summarised from its stored samples."""
@@ -141,6 +155,27 @@ class MainWindow(QMainWindow):
         if autostart:
             self.session_screen.toggle()
 
+    # ------------------------------------------------------------ size
+
+    def fit_to_screen(self) -> QRect:
+        """Open at the preferred size, or at what the screen has room for (the
+        available area, less the window frame), centred; returns the geometry."""
+        screen = self.screen()
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        # Before the first show a window manager has not added its frame yet:
+        # leave room for a typical title bar and border, except offscreen.
+        extra_w = frame.width() if frame.width() > 0 else (0 if _offscreen() else 8)
+        extra_h = frame.height() if frame.height() > 0 else (0 if _offscreen() else 40)
+        width = max(min(PREFERRED_SIZE[0], avail.width() - extra_w), min(MINIMUM_SIZE[0], avail.width()))
+        height = max(min(PREFERRED_SIZE[1], avail.height() - extra_h), min(MINIMUM_SIZE[1], avail.height()))
+        self.setMinimumSize(min(MINIMUM_SIZE[0], width), min(MINIMUM_SIZE[1], height))
+        self.resize(width, height)
+        x = avail.left() + max(0, (avail.width() - width - extra_w) // 2)
+        y = avail.top() + max(0, (avail.height() - height - extra_h) // 2)
+        self.move(x, y)
+        return QRect(x, y, width, height)
+
     # ------------------------------------------------------------ status
 
     def _refresh_strip(self) -> None:
@@ -159,7 +194,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         try:
             await asyncio.wait_for(self.controller.disconnect(), 5.0)
-        except Exception:  # leaving anyway
+        except Exception:  # noqa: BLE001 - the window is closing: a failed disconnect must not keep it open
             pass
         self.controller.close_store()
 
@@ -174,4 +209,4 @@ class MainWindow(QMainWindow):
             await self.shutdown()
             self.close()
 
-        asyncio.ensure_future(close_later())
+        self._close_task = asyncio.ensure_future(close_later())  # keep a reference until it is done

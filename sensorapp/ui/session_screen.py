@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -47,19 +48,15 @@ class ProtocolForm(QGroupBox):
         self.first.setCurrentText(protocol.first_side)
         self.both = QCheckBox("then the other side")
         self.both.setChecked(protocol.both_sides)
-        self.band = QCheckBox("show a target band")
+        self.band = QCheckBox("show")
+        self.band.setToolTip("Show a band on the plot between these levels, in % of the best rep so far.")
         self.band_lo = QSpinBox(minimum=10, maximum=140, value=70, suffix=" %")
         self.band_hi = QSpinBox(minimum=20, maximum=150, value=90, suffix=" %")
         if protocol.target_band_pct:
             self.band.setChecked(True)
             self.band_lo.setValue(int(protocol.target_band_pct[0]))
             self.band_hi.setValue(int(protocol.target_band_pct[1]))
-        band_row = QHBoxLayout()
-        band_row.addWidget(self.band)
-        band_row.addWidget(self.band_lo)
-        band_row.addWidget(QLabel("to"))
-        band_row.addWidget(self.band_hi)
-        band_row.addWidget(QLabel("of your best"))
+        form.setVerticalSpacing(4)
         form.addRow("Patient", self.patient)
         form.addRow("Reps per side", self.reps)
         form.addRow("Hold", self.hold)
@@ -67,8 +64,18 @@ class ProtocolForm(QGroupBox):
         side_row = QHBoxLayout()
         side_row.addWidget(self.first)
         side_row.addWidget(self.both)
+        side_row.addStretch(1)
         form.addRow("Start on the", side_row)
-        form.addRow(band_row)
+        band_row = QHBoxLayout()
+        band_row.addWidget(self.band)
+        band_row.addWidget(self.band_lo)
+        band_row.addWidget(QLabel("to"))
+        band_row.addWidget(self.band_hi)
+        band_row.addStretch(1)
+        form.addRow("Target, % of best", band_row)
+        # Beside the plot, not under it: the plot keeps its height on small screens.
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        self.setMaximumWidth(520)
 
     def protocol(self) -> ExerciseProtocol:
         band = None
@@ -90,7 +97,7 @@ class SessionScreen(QWidget):
         self.controller = controller
         self.sound = CuePlayer(self)
 
-        self.banner = QLabel(objectName="banner")
+        self.banner = theme.named(QLabel(), "banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.hide()
         self.counter = QLabel("Ready when you are")
@@ -101,8 +108,7 @@ class SessionScreen(QWidget):
         self.instruction = QLabel("")
         self.instruction.setFont(theme.font(24))
         self.instruction.setWordWrap(True)
-        self.instruction.setMinimumHeight(80)
-        self.feedback = QLabel("", objectName="muted")
+        self.feedback = theme.named(QLabel(""), "muted")
         self.feedback.setFont(theme.font(18))
         self.feedback.setWordWrap(True)
         self.dial = HoldDial()
@@ -110,10 +116,10 @@ class SessionScreen(QWidget):
         patients = [p.name for p in controller.store.patients()] if controller.store is not None else []
         self.form = ProtocolForm(controller.protocol, controller.patient_name, patients)
 
-        self.start_button = QPushButton("Start  (space)", objectName="primary")
+        self.start_button = theme.named(QPushButton("Start  (space)"), "primary")
         self.start_button.setFont(theme.font(18, bold=True))
         self.start_button.clicked.connect(self.toggle)
-        self.abort_button = QPushButton("Stop session", objectName="danger")
+        self.abort_button = theme.named(QPushButton("Stop session"), "danger")
         self.abort_button.clicked.connect(self.controller.abort_session)
         self.abort_button.setEnabled(False)
 
@@ -123,6 +129,7 @@ class SessionScreen(QWidget):
         middle = QHBoxLayout()
         middle.addWidget(self.dial, 2)
         middle.addWidget(self.plot, 5)
+        middle.addWidget(self.form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.abort_button)
@@ -133,7 +140,6 @@ class SessionScreen(QWidget):
         lay.addWidget(self.instruction)
         lay.addLayout(middle, 1)
         lay.addWidget(self.feedback)
-        lay.addWidget(self.form)
         lay.addLayout(buttons)
 
         self.text_timer = QTimer(self)
@@ -160,6 +166,10 @@ class SessionScreen(QWidget):
             c.set_patient(self.form.patient.currentText())
             c.new_session(self.form.protocol())
             c.start_session()
+            if c.descriptor is not None and c.descriptor.kind == "simulated":
+                from sensorapp.devices.simulated import patient_begins_session
+
+                patient_begins_session()  # the virtual patient does this session too
         else:
             c.session.toggle()
         self.refresh()
@@ -181,8 +191,11 @@ class SessionScreen(QWidget):
 
     def _show_idle(self) -> None:
         self.counter.setText("Ready when you are")
-        self.instruction.setText("Choose the exercise settings, then press Start or the space bar.")
-        self.dial.show_idle()
+        self.instruction.setText("Check the settings, then press Start (or the space bar).")
+        self.dial.show_idle(self.form.hold.value())
+        self.feedback.setText("")  # the last session's last rep is not news for the next one
+        self.feedback.hide()  # room for the settings on a small screen
+        self.plot.set_side(None)
         self.form.setVisible(True)
         self.start_button.setText("Start  (space)")
         self.abort_button.setEnabled(False)
@@ -195,20 +208,27 @@ class SessionScreen(QWidget):
         self.start_button.setText("Resume  (space)" if v.paused else ("Pause  (space)" if running else "Start  (space)"))
         if v.phase == Phase.TURN_OVER:
             self.counter.setText(f"Turn over: {v.side} side next")
+            self.counter.setStyleSheet(f"color: {theme.SIDE_COLOURS.get(v.side, theme.TEXT)};")
         elif running:
             self.counter.setText(v.counter_text)
         else:
             self.counter.setText("Session complete" if v.phase == Phase.DONE else "Session stopped")
         self.instruction.setText(v.instruction)
         self.feedback.setText(v.feedback)
+        self.feedback.setVisible(running or bool(v.feedback))
         if v.phase in (Phase.PRESSING, Phase.HOLDING):
             self.dial.show_hold(v.hold_s, v.hold_target_s, done=False)
         elif v.phase == Phase.RELEASE:
             self.dial.show_hold(v.hold_s, v.hold_target_s, done=True)
         elif v.phase == Phase.REST:
             self.dial.show_rest(v.rest_remaining_s)
+        elif v.phase == Phase.TURN_OVER:
+            self.dial.show_turn_over(v.turn_over_remaining_s, theme.SIDE_COLOURS.get(v.side, theme.SKY))
         else:
-            self.dial.show_idle()
+            self.dial.show_idle(v.hold_target_s)
+        if v.phase != Phase.TURN_OVER:
+            self.counter.setStyleSheet("")
+        self.plot.set_side(v.side if running else None)
         self.plot.set_threshold(v.threshold_n if running else None)
         self.plot.set_band(v.target_band_n)
         if v.reconnecting:

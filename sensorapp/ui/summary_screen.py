@@ -26,16 +26,27 @@ from sensorapp.storage import StorageError
 
 from . import theme
 
-REP_COLUMNS = ("Side", "Rep", "Hold s", "Plateau N", "Peak N", "Target")
+REP_COLUMNS = ("Side", "Rep", "Held\n(s)", "Force\n(N)", "Peak\n(N)", "Target")
+REP_COLUMN_TIPS = ("", "", "How long the hold lasted", "The steady force of the hold (its plateau)", "The highest force in the rep", "Held for the target time?")
 
 
 def symmetry_text(summary: SessionSummary) -> tuple[str, str, str]:
-    """(headline, detail, band) for the symmetry box; band '' when one side only."""
+    """(headline, detail, band) for the symmetry box; band '' when one side only.
+
+    The headline is for the patient, in plain words; the therapist's figures
+    (LSI, its band, how it is computed) are on the detail line."""
     s = summary.symmetry
     if s is None:
         return "Symmetry needs both sides", "Only one side was exercised in this session.", ""
-    headline = f"{theme.BAND_SYMBOLS[s.band]}  LSI {s.lsi_pct:.0f} %   \u00b7   {s.weaker_side} side {s.asymmetry_pct:.0f} % weaker"
-    detail = f"{theme.BAND_WORDS[s.band]}; based on the mean plateau of the best 3 reps per side"
+    stronger = "right" if s.weaker_side == "left" else "left"
+    if round(s.asymmetry_pct) == 0:
+        headline = f"{theme.BAND_SYMBOLS[s.band]}  Both sides equally strong"
+    else:
+        headline = f"{theme.BAND_SYMBOLS[s.band]}  {s.weaker_side.capitalize()} side {s.asymmetry_pct:.0f} % weaker than {stronger}"
+    detail = (
+        f"{theme.BAND_PLAIN_WORDS[s.band].capitalize()}. For the therapist: LSI {s.lsi_pct:.0f} %, "
+        f"{theme.BAND_WORDS[s.band]}; from the mean force of the best 3 reps per side"
+    )
     if s.involved_side:
         detail += f" (involved side: {s.involved_side})"
     if s.uncertain:
@@ -56,39 +67,52 @@ class SummaryScreen(QWidget):
         self.bundle_exporter: Callable[[Path], Path] | None = None
         title = QLabel("Session summary")
         title.setFont(theme.font(28, bold=True))
-        self.status = QLabel("", objectName="muted")
+        self.status = theme.named(QLabel(""), "muted")
         self.sym_headline = QLabel("")
-        self.sym_headline.setFont(theme.font(26, bold=True))
-        self.sym_detail = QLabel("", objectName="muted")
+        self.sym_headline.setFont(theme.font(24, bold=True))
+        self.sym_headline.setWordWrap(True)
+        self.sym_detail = theme.named(QLabel(""), "muted")
         self.sym_detail.setWordWrap(True)
         self.side_lines = QLabel("")
         self.side_lines.setFont(theme.font(16))
+        self.side_lines.setWordWrap(True)
         self.table = QTableWidget(0, len(REP_COLUMNS))
         self.table.setHorizontalHeaderLabels(REP_COLUMNS)
+        for col, tip in enumerate(REP_COLUMN_TIPS):
+            header_item = self.table.horizontalHeaderItem(col)
+            if tip and header_item is not None:
+                header_item.setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
+        # Columns as wide as their contents, the last takes what is left; the
+        # table asks the layout for the sum (_fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        header.setMinimumSectionSize(40)
+        header.setDefaultSectionSize(60)  # the stretched last column never grows past the table for this
         self.bars = pg.PlotWidget()
         self.bars.setMenuEnabled(False)
         self.bars.setMouseEnabled(x=False, y=False)
         self.bars.hideButtons()
-        self.bars.setLabel("left", "best-3 plateau", units="N")
+        # Each bar carries its side and value in its label: no axis to be cut off.
+        self.bars.hideAxis("bottom")
+        self.bars.hideAxis("left")
+        self.bars.setToolTip("Force of the best 3 reps on each side (mean plateau)")
         self.export_button = QPushButton("Export CSV\u2026")
         self.export_button.clicked.connect(self.export_dialog)
         self.bundle_button = QPushButton("Send to therapist (bundle)\u2026")
         self.bundle_button.clicked.connect(self.bundle_dialog)
         self.bundle_button.setEnabled(False)
-        self.again_button = QPushButton("New session", objectName="primary")
+        self.again_button = theme.named(QPushButton("New session"), "primary")
         self.again_button.clicked.connect(self.new_session_requested.emit)
         self.device_button = QPushButton("Device")
         self.device_button.clicked.connect(self.device_requested.emit)
 
-        sym_panel = QWidget(objectName="panel")
+        sym_panel = theme.named(QWidget(), "panel")
         sym = QVBoxLayout(sym_panel)
         sym.addWidget(self.sym_headline)
         sym.addWidget(self.sym_detail)
@@ -153,8 +177,9 @@ class SummaryScreen(QWidget):
             if s.reps == 0:
                 continue
             hold = f"{s.mean_hold_s:.1f} s" if s.mean_hold_s is not None else "\u2013"
-            lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} reps held {summary.target_hold_s:.0f} s, mean hold {hold}")
+            lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} held {summary.target_hold_s:.0f} s, mean {hold}")
         self.side_lines.setText("\n".join(lines))
+        self._fit_table_width()
         self._draw_bars(summary)
         self.status.setText(status)
 
@@ -164,14 +189,23 @@ class SummaryScreen(QWidget):
         for i, side in enumerate(sides):
             value = float(summary.sides[side].plateau_n or 0.0)
             self.bars.addItem(pg.BarGraphItem(x=[i], height=[value], width=0.6, brush=theme.SIDE_COLOURS[side], pen=pg.mkPen(None)))
-            label = pg.TextItem(f"{value:.0f} N", color=theme.TEXT, anchor=(0.5, 1.2))
+            label = pg.TextItem(f"{side}: {value:.0f} N", color=theme.TEXT, anchor=(0.5, 1.1))
+            label.setFont(theme.font(16, bold=True))
             label.setPos(i, value)
             self.bars.addItem(label)
-        ax = self.bars.getPlotItem().getAxis("bottom")
-        ax.setTicks([[(i, s) for i, s in enumerate(sides)]])
         top = max([summary.sides[s].plateau_n or 0.0 for s in sides] + [10.0])
-        self.bars.setYRange(0, top * 1.25, padding=0)
+        self.bars.setYRange(0, top * 1.3, padding=0)
         self.bars.setXRange(-0.6, max(1, len(sides)) - 0.4, padding=0)
+
+    def _fit_table_width(self) -> None:
+        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
+        header = self.table.horizontalHeader()
+        margin = 4  # ResizeToContents already pads each column
+        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
+        last = self.table.columnCount() - 1
+        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
+        scroll = self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
 
     def export_csv(self, path: Path) -> tuple[Path, Path]:
         """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""

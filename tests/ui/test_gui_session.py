@@ -76,7 +76,7 @@ def test_simulated_session_runs_all_14_reps_and_the_summary_matches_the_analysis
     assert shown is not None and shown.symmetry is not None and expected.symmetry is not None
     assert shown.symmetry.lsi_pct == pytest.approx(expected.symmetry.lsi_pct)
     assert shown.symmetry.weaker_side == expected.symmetry.weaker_side == sim.patient.profile.weaker_side
-    assert f"LSI {expected.symmetry.lsi_pct:.0f} %" in window.summary_screen.sym_headline.text()
+    assert f"LSI {expected.symmetry.lsi_pct:.0f} %" in window.summary_screen.sym_detail.text()  # the therapist's figure, on the detail line
     table = window.summary_screen.table
     assert table.rowCount() == 14
     assert table.item(0, 2).text() == f"{offline[0].hold_s:.1f}"

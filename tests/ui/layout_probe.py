@@ -1,0 +1,269 @@
+"""Lay the real window out on an offscreen screen of a given size and report,
+for every screen, whether each primary control lies fully inside the window and
+is not clipped by its parents. Run in its own process (the screen size is fixed
+when the QApplication starts):
+
+    python tests/ui/layout_probe.py WIDTHxHEIGHT [--scale 1.5] [--shots DIR]
+
+Prints one JSON object: {"window": [w, h], "screen": [w, h], "problems": [...], "checked": N, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def offscreen_screen(width: int, height: int, directory: Path) -> str:
+    """QT_QPA_PLATFORM value for an offscreen screen of this size (the plugin's configfile option)."""
+    config = directory / f"screen-{width}x{height}.json"
+    config.write_text(json.dumps({"screens": [{"name": "probe", "x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96, "dpr": 1}]}))
+    return f"offscreen:configfile={config}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("size")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--shots", type=Path)
+    args = ap.parse_args()
+    width, height = (int(x) for x in args.size.lower().split("x"))
+    tmp = Path(tempfile.mkdtemp(prefix="sensorapp-layout-"))
+    os.environ["QT_QPA_PLATFORM"] = offscreen_screen(width, height, tmp)
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    os.environ["SENSORAPP_DATA_DIR"] = str(tmp / "data")
+
+    import numpy as np
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTableWidget, QWidget
+
+    from sensorapp.devices.base import DeviceDescriptor
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+    from sensorapp.simulation.patient import PatientProfile, VirtualPatient
+    from sensorapp.storage import SessionStore
+    from sensorapp.ui import theme
+    from sensorapp.ui.controller import AppController
+    from sensorapp.ui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    theme.apply(app)
+    controller = AppController(None)
+    controller.open_store()
+    window = MainWindow(controller)
+    if hasattr(window, "fit_to_screen"):
+        geometry = window.fit_to_screen()
+    else:  # the code before the fix (for "before" figures): a fixed size, as its app.py did
+        window.resize(1280, 820)
+        geometry = window.geometry()
+    window.show()
+    app.processEvents()
+    problems: list[str] = []
+    checked = 0
+    shots: list[str] = []
+
+    def settle() -> None:
+        for _ in range(3):
+            app.processEvents()
+
+    def check(screen: str, name: str, w: QWidget) -> None:
+        nonlocal checked
+        checked += 1
+        if not w.isVisible():
+            problems.append(f"{screen}: {name} is not visible")
+            return
+        top_left = w.mapTo(window, QPoint(0, 0))
+        rect = QRect(top_left, w.size())
+        if not window.rect().contains(rect):
+            problems.append(f"{screen}: {name} at {rect.getRect()} is outside the window {window.rect().getRect()}")
+        shown = w.visibleRegion().boundingRect()
+        if shown.width() < w.width() or shown.height() < w.height():
+            problems.append(f"{screen}: {name} is clipped to {shown.width()}x{shown.height()} of {w.width()}x{w.height()}")
+        text = w.text() if isinstance(w, QLabel | QAbstractButton) else ""
+        if text and not (isinstance(w, QLabel) and w.wordWrap()) and "\n" not in text:
+            need = w.fontMetrics().horizontalAdvance(text)
+            if need > w.contentsRect().width():
+                problems.append(f"{screen}: {name} text {text!r} needs {need} px, has {w.contentsRect().width()}")
+
+    def window_rect(w: QWidget) -> QRect:
+        return QRect(w.mapTo(window, QPoint(0, 0)), w.size())
+
+    def no_overlaps(screen: str, owner: object, names: list[str]) -> None:
+        """Sibling controls must not lie on top of each other (a layout squeezed below its minimum)."""
+        widgets = [(n, getattr(owner, n)) for n in names]
+        for a, (na, wa) in enumerate(widgets):
+            for nb, wb in widgets[a + 1 :]:
+                if wa.isAncestorOf(wb) or wb.isAncestorOf(wa):
+                    continue
+                both = window_rect(wa).intersected(window_rect(wb))
+                if both.width() > 2 and both.height() > 2:
+                    problems.append(f"{screen}: {na} and {nb} overlap by {both.width()}x{both.height()}")
+
+    def fits(screen: str, page: QWidget) -> None:
+        need = page.minimumSizeHint()
+        if need.width() > page.width() or need.height() > page.height():
+            problems.append(f"{screen}: needs {need.width()}x{need.height()}, has {page.width()}x{page.height()}")
+
+    def table_fits(screen: str, table: QTableWidget) -> None:
+        if table.horizontalScrollBar().isVisible():
+            problems.append(f"{screen}: the table scrolls sideways")
+        for col in range(table.columnCount()):
+            if table.sizeHintForColumn(col) > table.columnWidth(col) + 1:
+                problems.append(f"{screen}: column {col} needs {table.sizeHintForColumn(col)} px, has {table.columnWidth(col)}")
+
+    def grab(name: str) -> None:
+        if args.shots is not None:
+            args.shots.mkdir(parents=True, exist_ok=True)
+            path = args.shots / f"{name}-{width}x{height}{'-x' + str(args.scale) if args.scale != 1.0 else ''}.png"
+            window.grab().save(str(path))
+            shots.append(str(path))
+
+    def strip(screen: str) -> None:
+        for name in ("device_button", "exercise_button", "history_button", "device_label"):
+            check(screen, name, getattr(window, name))
+
+    # Connect screen, with two devices found.
+    window.connect_screen.populate(
+        [DeviceDescriptor("belt", "C4:7F:51:0A:1E:40", "GMBelt-1E40", -58), DeviceDescriptor("progressor", "E8:3B:12:77:90:02", "Progressor_7702", -71)]
+    )
+    settle()
+    cs = window.connect_screen
+    for name in ("scan_button", "connect_button", "disconnect_button", "tare_button", "continue_button", "live_force", "devices"):
+        check("connect", name, getattr(cs, name))
+    strip("connect")
+    fits("connect", cs)
+    no_overlaps("connect", cs, ["devices", "scan_button", "connect_button", "disconnect_button", "tare_button", "continue_button", "live_force"])
+    if cs.devices.horizontalScrollBar().isVisible():
+        problems.append("connect: the device list scrolls sideways")
+    grab("connect")
+
+    # Exercise screen before the start: the settings beside the plot.
+    window.show_session()
+    settle()
+    ss = window.session_screen
+    for name in ("counter", "force_label", "instruction", "dial", "plot", "start_button", "abort_button"):
+        check("session-idle", name, getattr(ss, name))
+    for name in ("patient", "reps", "hold", "rest", "first", "both", "band", "band_lo", "band_hi"):
+        check("session-idle", f"form.{name}", getattr(ss.form, name))
+    if ss.plot.height() < 0.3 * window.height():
+        problems.append(f"session-idle: the plot is only {ss.plot.height()} px high in a {window.height()} px window")
+    strip("session-idle")
+    fits("session-idle", ss)
+    no_overlaps("session-idle", ss, ["counter", "force_label", "instruction", "dial", "plot", "form", "start_button", "abort_button"])
+    grab("session-idle")
+
+    # A session in its first hold (samples fed directly; no belt needed).
+    patient = VirtualPatient(PatientProfile(seed=1))
+    rate = 100.0
+    t = np.arange(0, patient.duration_s + 5, 1 / rate)
+    f = patient.force_at(t)
+    session = GuidedSession(ExerciseProtocol())
+    controller.session = session
+    session.start()
+    hold_at = patient.truth[0].hold_start_s + 3.0
+    i = 0
+    while i < t.size and t[i] < hold_at:
+        session.feed(t[i : i + 20], f[i : i + 20])
+        i += 20
+    controller.ring.write(t[:i], f[:i])
+    ss.refresh()
+    settle()
+    for name in ("counter", "force_label", "instruction", "dial", "plot", "feedback", "start_button", "abort_button"):
+        check("session-hold", name, getattr(ss, name))
+    numeral_px = 0.40 * min(ss.dial.width(), ss.dial.height())
+    if numeral_px < 80:
+        problems.append(f"session-hold: the hold numeral is only {numeral_px:.0f} px")
+    strip("session-hold")
+    fits("session-hold", ss)
+    no_overlaps("session-hold", ss, ["counter", "force_label", "instruction", "dial", "plot", "feedback", "start_button", "abort_button"])
+    grab("session-hold")
+    while i < t.size and session.phase != Phase.TURN_OVER:
+        session.feed(t[i : i + 20], f[i : i + 20])
+        i += 20
+    controller.ring.write(t[max(0, i - 2500) : i], f[max(0, i - 2500) : i])
+    ss.refresh()
+    settle()
+    for name in ("counter", "instruction", "dial", "feedback", "start_button", "abort_button"):
+        check("session-turn-over", name, getattr(ss, name))
+    grab("session-turn-over")
+    while i < t.size and not session.finished:
+        session.feed(t[i : i + 20], f[i : i + 20])
+        i += 20
+
+    # Summary of that session.
+    window.summary_screen.show_session(session)
+    window.stack.setCurrentWidget(window.summary_screen)
+    settle()
+    sm = window.summary_screen
+    for name in ("sym_headline", "sym_detail", "side_lines", "table", "bars", "again_button", "export_button", "bundle_button", "device_button"):
+        check("summary", name, getattr(sm, name))
+    if sm.table.horizontalScrollBar().isVisible() or sm.table.horizontalHeader().length() > sm.table.viewport().width():
+        problems.append("summary: the rep table's columns do not fit its width")
+    strip("summary")
+    fits("summary", sm)
+    table_fits("summary", sm.table)
+    no_overlaps("summary", sm, ["sym_headline", "sym_detail", "side_lines", "table", "bars", "again_button", "export_button", "bundle_button", "device_button"])
+    grab("summary")
+
+    # History with 0, 1 and many sessions.
+    def history(label: str) -> None:
+        window.show_history()
+        window.history_screen.refresh()
+        settle()
+        hs = window.history_screen
+        for name in ("patient", "adherence_label", "table", "trend", "lsi", "open_button", "import_button"):
+            check(label, name, getattr(hs, name))
+        for fmt, button in hs.export_buttons.items():
+            check(label, f"export {fmt}", button)
+        table = hs.table
+        if table.horizontalHeader().length() > table.viewport().width() + 1:
+            problems.append(f"{label}: the session table's columns need {table.horizontalHeader().length()} px, have {table.viewport().width()}")
+        strip(label)
+        fits(label, hs)
+        table_fits(label, table)
+        no_overlaps(label, hs, ["patient", "adherence_label", "table", "trend", "lsi", "open_button", "import_button"])
+        widths = [table.columnWidth(c) for c in range(table.columnCount())]
+        print(f"# {label}: table {table.width()} min {table.minimumWidth()} columns {widths}", file=sys.stderr)
+        for plot in ("trend", "lsi"):
+            if getattr(hs, plot).width() < 0.3 * window.width():
+                problems.append(f"{label}: the {plot} plot is only {getattr(hs, plot).width()} px wide")
+        grab(label)
+
+    history("history-0")
+    with SessionStore.open() as store:
+        person = store.add_patient("Patient")
+        rec = store.begin_session(patient_id=person.id, protocol=ExerciseProtocol().as_dict(), device={"kind": "simulated", "name": "probe"})
+        switch = int(np.searchsorted(t, patient.truth[7].onset_s - 2.0))
+        rec.set_side("left")
+        rec.add_samples(t[:switch], f[:switch])
+        rec.set_side("right")
+        rec.add_samples(t[switch:], f[switch:])
+        rec.finish(complete=True)
+    controller.history_changed.emit()
+    history("history-1")
+    hs = window.history_screen
+    trend_x = hs.trend.getPlotItem().getViewBox().viewRange()[0]
+    lsi_y = hs.lsi.getPlotItem().getViewBox().viewRange()[1]
+    report = {
+        "window": [window.width(), window.height()],
+        "geometry": list(geometry.getRect()),
+        "screen": [window.screen().availableGeometry().width(), window.screen().availableGeometry().height()],
+        "problems": problems,
+        "checked": checked,
+        "one_session_x_span_s": trend_x[1] - trend_x[0],
+        "one_session_lsi_y": lsi_y,
+        "adherence_one": hs.adherence_label.text(),
+        "adherence_zero_expected": "No sessions yet.",
+        "shots": shots,
+    }
+    print(json.dumps(report))
+    window.controller.close_store()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
