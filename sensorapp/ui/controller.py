@@ -218,7 +218,7 @@ class AppController(QObject):
         self.message.emit(f"Connected to {info.name if info else descriptor.name}")
         self.connection_changed.emit()
 
-    async def disconnect(self) -> None:
+    async def disconnect(self) -> None:  # type: ignore[override]  # the belt, not QObject.disconnect (a signal API never called on us)
         source = self.source
         if source is None:
             return
