@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
     def _new_session(self) -> None:
         self.controller.session = None
         self.show_session()
+        self.session_screen.refresh()  # at once: nothing of the last session stays on screen
 
     def _space(self) -> None:
         if self.stack.currentWidget() is self.session_screen:
