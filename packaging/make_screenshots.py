@@ -26,12 +26,16 @@ from sensorapp.ui.controller import AppController
 from sensorapp.ui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-SPEED = 8.0
+SPEED = 4.0  # slow enough that the three sizes of one moment look alike
+# Each screen at the app's preferred size (the README's pictures), and at the
+# smallest screen it is laid out for and a full-HD one.
+SIZES = {"": (1280, 820), "-1024x600": (1024, 600), "-1920x1080": (1920, 1080)}
 
 
-def seed_history(days: int = 14) -> None:
+def seed_history(days: int = 14, data_dir: Path | None = None) -> None:
     """Two weeks of a patient getting stronger, 1-3 sessions a day, recorded
-    through the real store and recorder (the analysis runs as for a live session)."""
+    through the real store and recorder (the analysis runs as for a live session).
+    ``days=0``: one session, today."""
     from datetime import datetime, timedelta
 
     import numpy as np
@@ -41,11 +45,11 @@ def seed_history(days: int = 14) -> None:
 
     rng = np.random.default_rng(7)
     start = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=days)
-    with SessionStore.open() as store:
+    with SessionStore.open(data_dir) as store:
         patient = store.add_patient("Patient", involved_side="left")
-        for day in range(days):
-            for k in range(int(rng.choice([1, 2, 2, 3, 3]))):
-                progress = day / days
+        for day in range(max(1, days)):
+            for k in range(int(rng.choice([1, 2, 2, 3, 3])) if days else 1):
+                progress = day / days if days else 0.5
                 profile = PatientProfile(
                     seed=100 + 10 * day + k,
                     strong_plateau_n=80 + 25 * progress,
@@ -81,11 +85,18 @@ async def wait_for(controller: AppController, window: MainWindow, phase: Phase, 
                 return
 
 
-def grab(window: MainWindow, name: str) -> None:
-    path = OUT / f"{name}.png"
-    if not window.grab().save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    print(f"wrote {path.relative_to(OUT.parent.parent)}")
+async def grab(window: MainWindow, name: str) -> None:
+    for suffix, (width, height) in SIZES.items():
+        window.resize(width, height)
+        # Let the layout and the plots settle at this size. Through the loop, not
+        # processEvents(): that would re-enter asyncio tasks from inside this one.
+        await asyncio.sleep(0.04)
+        window.session_screen.refresh()
+        path = OUT / f"{name}{suffix}.png"
+        if not window.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+    window.resize(*SIZES[""])
 
 
 async def main() -> None:
@@ -101,7 +112,8 @@ async def main() -> None:
     controller = AppController(None, simulation_speed=SPEED, simulation_seed=1, simulation_extra={"link_drops": (drop,), "patient": profile})
     controller.open_store()
     window = MainWindow(controller)
-    window.resize(1280, 820)
+    window.setMinimumSize(0, 0)
+    window.resize(*SIZES[""])
     window.show()
 
     # Connect screen: a scan result list (as it looks with a belt and a Progressor in range), then connected.
@@ -111,43 +123,74 @@ async def main() -> None:
             DeviceDescriptor("progressor", "E8:3B:12:77:90:02", "Progressor_7702", -71),
         ]
     )
-    grab(window, "connect-scan")
+    await grab(window, "connect-scan")
+    from sensorapp.ui.connect_screen import BLUETOOTH_MISSING
+
+    cs = window.connect_screen
+    cs.bt_state.setText(BLUETOOTH_MISSING)
+    cs.bt_detail.setText("Details: Bluetooth is not available (no BlueZ system service: No such file or directory)")
+    cs.bt_state.show()
+    cs.bt_detail.show()
+    cs.populate([])
+    await grab(window, "connect-no-bluetooth")
+    cs.bt_state.hide()
+    cs.bt_detail.hide()
     await controller.connect_to(controller.simulated_descriptor())
     await asyncio.sleep(0.4)
     window.connect_screen.refresh()
-    grab(window, "connect-connected")
+    await grab(window, "connect-connected")
 
     window.show_session()
     await asyncio.sleep(0.3)
-    grab(window, "session-settings")
+    await grab(window, "session-settings")
     window.session_screen.toggle()
     await wait_for(controller, window, Phase.POSITION)
-    grab(window, "session-position")
+    await grab(window, "session-position")
     await wait_for(controller, window, Phase.HOLDING, min_hold_s=3.0)
-    grab(window, "session-hold")
+    await grab(window, "session-hold")
     await wait_for(controller, window, Phase.RELEASE)
-    grab(window, "session-release")
+    await grab(window, "session-release")
     await wait_for(controller, window, Phase.REST)
     await asyncio.sleep(0.3)
-    grab(window, "session-rest")
+    await grab(window, "session-rest")
     async with asyncio.timeout(120):
         while controller.session is None or not controller.session.reconnecting:
             await asyncio.sleep(0.005)
     window.session_screen.refresh()
-    grab(window, "session-reconnecting")
+    await grab(window, "session-reconnecting")
     await wait_for(controller, window, Phase.TURN_OVER)
     await asyncio.sleep(0.3)
-    grab(window, "session-turn-over")
+    await grab(window, "session-turn-over")
+    async with asyncio.timeout(120):
+        while controller.session is not None and controller.session.view().turn_over_remaining_s > 0:
+            await asyncio.sleep(0.01)
+    window.session_screen.refresh()
+    await grab(window, "session-turn-over-still")
     async with asyncio.timeout(240):
         while window.stack.currentWidget() is not window.summary_screen:
             await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
-    grab(window, "summary")
+    await grab(window, "summary")
     window.show_history()
     await asyncio.sleep(0.2)
     window.history_screen.select_row(0)
     await asyncio.sleep(0.2)
-    grab(window, "history")
+    await grab(window, "history")
+    # History of a new patient: one session, today.
+    import tempfile
+
+    from sensorapp.storage import SessionStore
+
+    one_dir = Path(tempfile.mkdtemp(prefix="sensorapp-screens-one-"))
+    seed_history(days=0, data_dir=one_dir)
+    main_store = controller.store
+    controller.store = SessionStore.open(one_dir)
+    window.history_screen.refresh()
+    await asyncio.sleep(0.2)
+    window.history_screen.select_row(0)
+    await grab(window, "history-one-session")
+    controller.store.close()
+    controller.store = main_store
     await window.shutdown()
 
 

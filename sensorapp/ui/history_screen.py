@@ -243,6 +243,7 @@ class HistoryScreen(QWidget):
         header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
         scroll = self.table.verticalScrollBar().sizeHint().width()
         self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
+        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
 
     def _draw_trend(self, trend: PatientTrend) -> None:
         """Both plots on one date axis. Ranges are set, never auto: one session

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,6 +28,27 @@ from .summary_screen import SummaryScreen
 
 PREFERRED_SIZE = (1280, 820)  # logical pixels; smaller screens get what fits
 MINIMUM_SIZE = (1000, 560)  # everything is laid out to fit a 1024 x 600 screen
+
+
+class ElidedLabel(QLabel):
+    """One line that takes the room left and ends in "…" when the text is longer
+    (the whole text is in the tooltip), so a long message never widens the window."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
+        painter.end()
 
 
 def _offscreen() -> bool:
@@ -52,8 +74,7 @@ class MainWindow(QMainWindow):
         self.device_label.setFont(theme.font(14, bold=True))
         self.battery_label = theme.named(QLabel(""), "muted")
         self.link_label = theme.named(QLabel(""), "muted")
-        self.message = theme.named(QLabel(""), "muted")
-        self.message.setWordWrap(True)
+        self.message = theme.named(ElidedLabel(""), "muted")
         self.device_button = QPushButton("Device")
         self.device_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.device_button.clicked.connect(self.show_connect)

@@ -206,6 +206,7 @@ class SummaryScreen(QWidget):
         header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
         scroll = self.table.verticalScrollBar().sizeHint().width()
         self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
+        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
 
     def export_csv(self, path: Path) -> tuple[Path, Path]:
         """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""

@@ -123,9 +123,17 @@ def main() -> int:
             shots.append(str(path))
 
     def strip(screen: str) -> None:
-        for name in ("device_button", "exercise_button", "history_button", "device_label"):
+        for name in ("device_button", "exercise_button", "history_button", "device_label", "battery_label", "link_label"):
             check(screen, name, getattr(window, name))
+        if window.minimumSizeHint().width() > window.width() or window.minimumSizeHint().height() > window.height():
+            problems.append(f"{screen}: the window needs {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")
 
+    # The status strip as it reads when connected, with a long message.
+    window.device_label.setText("GMBelt-E240 (simulated)")
+    window.battery_label.setText("\u00b7  battery 87 %")
+    window.link_label.setText("\u00b7  streaming  \u00b7")
+    window._say("Connected to GMBelt-E240 (simulated). Recovered 2 interrupted sessions; they are in History, marked incomplete.")
+    settle()
     # Connect screen, with two devices found.
     window.connect_screen.populate(
         [DeviceDescriptor("belt", "C4:7F:51:0A:1E:40", "GMBelt-1E40", -58), DeviceDescriptor("progressor", "E8:3B:12:77:90:02", "Progressor_7702", -71)]
