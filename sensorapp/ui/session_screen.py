@@ -129,7 +129,7 @@ class SessionScreen(QWidget):
         middle = QHBoxLayout()
         middle.addWidget(self.dial, 2)
         middle.addWidget(self.plot, 5)
-        middle.addWidget(self.form)
+        middle.addWidget(self.form, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.abort_button)
@@ -195,7 +195,7 @@ class SessionScreen(QWidget):
         self.dial.show_idle(self.form.hold.value())
         self.feedback.setText("")  # the last session's last rep is not news for the next one
         self.feedback.hide()  # room for the settings on a small screen
-        self.plot.set_side(None)
+        self.plot.set_side(self.form.first.currentText())  # the side the patient starts on
         self.form.setVisible(True)
         self.start_button.setText("Start  (space)")
         self.abort_button.setEnabled(False)
