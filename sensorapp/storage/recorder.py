@@ -3,21 +3,42 @@
 ``SessionRecorder`` is fed by whoever receives the samples (the GUI, or
 ``sensorapp record``): ``add_block`` for each ``SampleBlock``, ``set_side``
 when the patient turns over, ``finish`` at the end. It buffers in memory and
-commits a batch whenever ``commit_interval_s`` (default 0.5 s, at most 1 s)
-of wall-clock time has passed since the last commit, on the next
-``add_block`` or ``flush_if_due`` call. A process killed at any moment loses
-only the uncommitted batch; the next ``SessionStore.open`` closes the session
-as incomplete (see ``SessionStore.recover_interrupted``). Plain Python: no
+commits the batch, on the ``add_block``/``add_samples``/``flush_if_due`` call
+that makes it due, as soon as either
+
+- the pending samples cover ``commit_span_s`` of device time (default 0.5 s),
+  or
+- ``commit_interval_s`` of wall time (default 0.5 s, at most 1 s) has passed
+  since the last commit.
+
+The device-time rule is what bounds a crash when the process is starved of
+CPU: a process that wakes up and receives a burst of several seconds of
+samples commits every ``commit_span_s`` of it *while* processing the burst
+(a wall clock alone would see no time pass inside the burst and leave all of
+it pending). Within one ``add_samples`` call, a large array is split at the
+span boundaries and committed piece by piece before the rest is buffered.
+
+So a process killed at any moment loses only samples it had received but
+not committed: less than ``commit_span_s`` of device time plus one
+notification, and never anything older than ``commit_interval_s`` of wall
+time (plus one ``flush_if_due`` period when the stream is quiet). Samples the
+process never received (still in the radio or the OS while it was starved)
+are not its to lose. The next ``SessionStore.open`` closes the session as
+incomplete (see ``SessionStore.recover_interrupted``).
+
+The recorder depends only on ``SampleSink`` (what the store offers it), so
+``store`` imports this module and not the other way round. Plain Python: no
 Qt, no asyncio; call it from one thread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -29,10 +50,45 @@ from .locks import RecordingLock
 from .records import SessionRecord
 from .sample_codec import SIDE_NAMES, side_code
 
-if TYPE_CHECKING:
-    from .store import SessionStore
-
 log = logging.getLogger(__name__)
+
+DEFAULT_COMMIT_SPAN_S = 0.5  # device seconds a pending batch may cover before it is committed
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleSegment:
+    """Consecutive samples of one side, ready to become one or more chunks."""
+
+    side_code: int
+    t_s: np.ndarray
+    force_n: np.ndarray
+
+
+class SampleSink(Protocol):
+    """What a recorder needs from the store it writes one session into."""
+
+    @property
+    def path(self) -> os.PathLike[str]:
+        """The store file (for messages)."""
+        ...
+
+    def commit_segments(
+        self, session_id: int, first_seq: int, segments: Sequence[SampleSegment], sample_count: int, duration_s: float
+    ) -> int:
+        """Durably add the segments and the session's progress in one transaction; returns the next chunk seq."""
+        ...
+
+    def finalise(self, session_id: int, *, complete: bool, reason: str, params: DetectorParams) -> SessionRecord:
+        """Derive reps and summary from the stored samples and close the session."""
+        ...
+
+    def delete(self, session_id: int) -> None:
+        """Delete the session and its samples."""
+        ...
+
+    def recording_ended(self, session_id: int) -> None:
+        """The recorder of this session has stopped (finished, discarded or shut out)."""
+        ...
 
 
 class SessionRecorder:
@@ -40,24 +96,29 @@ class SessionRecorder:
 
     def __init__(
         self,
-        store: SessionStore,
+        store: SampleSink,
         session_id: int,
         session_uuid: str,
         lock: RecordingLock,
         *,
         side: str | None = None,
         commit_interval_s: float = 0.5,
+        commit_span_s: float = DEFAULT_COMMIT_SPAN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not commit_span_s > 0:
+            raise ValueError(f"commit_span_s must be > 0 s of device time, got {commit_span_s!r}")
         self._store = store
         self.session_id = session_id
         self.session_uuid = session_uuid
         self._lock = lock
         self._side_code = side_code(side)
         self.commit_interval_s = commit_interval_s
+        self.commit_span_s = commit_span_s
         self._clock = clock
         self._pending: list[tuple[int, list[np.ndarray], list[np.ndarray]]] = []  # (side code, t parts, force parts)
         self._pending_n = 0
+        self._pending_first_t_s = 0.0  # device time of the oldest pending sample (when any)
         self._next_seq = 0
         self._committed_n = 0
         self._first_t_s: float | None = None
@@ -91,6 +152,11 @@ class SessionRecorder:
     def seconds_since_commit(self) -> float:
         return self._clock() - self._last_commit
 
+    @property
+    def pending_span_s(self) -> float:
+        """Device time covered by the samples not yet committed (0 when none are pending)."""
+        return self._last_t_s - self._pending_first_t_s if self._pending_n else 0.0
+
     # ------------------------------------------------------------------ feeding
 
     def set_side(self, side: str | None) -> None:
@@ -98,7 +164,7 @@ class SessionRecorder:
         self._side_code = side_code(side)
 
     def add_block(self, block: SampleBlock) -> None:
-        """Add one notification's samples (and commit if the interval has passed)."""
+        """Add one notification's samples (and commit if due)."""
         self.add_samples(block.t_s, block.force_n)
 
     def add_samples(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
@@ -106,8 +172,10 @@ class SessionRecorder:
 
         Samples that are not finite or not later than the previous one cannot
         be analysed: they are dropped and counted in ``dropped_samples``.
-        Raises StorageError when a due commit fails (the samples stay
-        buffered and the next call retries after another interval).
+        A batch is committed as soon as it covers ``commit_span_s`` of device
+        time, also in the middle of a long array, so a burst is never held in
+        memory whole. Raises StorageError when a due commit fails (the samples
+        stay buffered and the next call retries after ``commit_interval_s``).
         """
         if self.closed:
             raise SessionClosedError(f"session {self.session_id} has ended; start a new one")
@@ -125,21 +193,49 @@ class SessionRecorder:
                     log.warning("session %d: dropping samples that are not finite or go back in time", self.session_id)
                 self.dropped_samples += dropped
                 t, f = t[ok], f[ok]
-        if t.size:
-            if self._pending and self._pending[-1][0] == self._side_code:
-                self._pending[-1][1].append(t)
-                self._pending[-1][2].append(f)
-            else:
-                self._pending.append((self._side_code, [t], [f]))
-            self._pending_n += int(t.size)
-            if self._first_t_s is None:
-                self._first_t_s = float(t[0])
-            self._last_t_s = float(t[-1])
+        while t.size and self.last_error is None:
+            start_s = self._pending_first_t_s if self._pending_n else float(t[0])
+            # the first sample that makes the batch cover commit_span_s: buffer up to it, commit, go on
+            cut = int(np.searchsorted(t, start_s + self.commit_span_s, side="left"))
+            if cut >= t.size:
+                break
+            self._buffer(t[: cut + 1], f[: cut + 1])
+            t, f = t[cut + 1 :], f[cut + 1 :]
+            try:
+                self.flush()
+            except SessionClosedError:
+                raise
+            except StorageError:
+                self._buffer(t, f)  # keep the rest of the burst: nothing received is dropped
+                raise
+        self._buffer(t, f)
         self.flush_if_due()
 
+    def _buffer(self, t: np.ndarray, f: np.ndarray) -> None:
+        if not t.size:
+            return
+        if self._pending and self._pending[-1][0] == self._side_code:
+            self._pending[-1][1].append(t)
+            self._pending[-1][2].append(f)
+        else:
+            self._pending.append((self._side_code, [t], [f]))
+        if not self._pending_n:
+            self._pending_first_t_s = float(t[0])
+        self._pending_n += int(t.size)
+        if self._first_t_s is None:
+            self._first_t_s = float(t[0])
+        self._last_t_s = float(t[-1])
+
     def flush_if_due(self) -> None:
-        """Commit if ``commit_interval_s`` has passed since the last commit (call it from a timer when idle)."""
-        if self._clock() - self._last_commit >= self.commit_interval_s:
+        """Commit if the batch covers ``commit_span_s`` of device time or ``commit_interval_s`` of wall time has passed.
+
+        Call it from a timer so a quiet stream still commits. After a failed
+        commit only the wall-time rule applies, so a full disk is retried once
+        per interval, not on every notification.
+        """
+        wall_due = self._clock() - self._last_commit >= self.commit_interval_s
+        span_due = self.last_error is None and self._pending_n > 0 and self.pending_span_s >= self.commit_span_s
+        if wall_due or span_due:
             self.flush()
 
     def flush(self) -> int:
@@ -149,15 +245,11 @@ class SessionRecorder:
         if not self._pending:
             self._last_commit = self._clock()
             return 0
-        from .store import SampleSegment
-
         segments = [SampleSegment(code, np.concatenate(ts), np.concatenate(fs)) for code, ts, fs in self._pending]
         n = self._pending_n
         duration_s = self._last_t_s - (self._first_t_s if self._first_t_s is not None else self._last_t_s)
         try:
-            self._next_seq = self._store._commit_segments(
-                self.session_id, self._next_seq, segments, self._committed_n + n, duration_s
-            )
+            self._next_seq = self._store.commit_segments(self.session_id, self._next_seq, segments, self._committed_n + n, duration_s)
         except SessionClosedError:
             self._close(release_lock=True)
             raise
@@ -188,9 +280,7 @@ class SessionRecorder:
         if self.closed:
             raise SessionClosedError(f"session {self.session_id} has already ended")
         self.flush()
-        record = self._store._finalise(
-            self.session_id, complete=complete, reason=reason, ended_at=self._store._now(), params=params
-        )
+        record = self._store.finalise(self.session_id, complete=complete, reason=reason, params=params)
         self._close(release_lock=True)
         return record
 
@@ -200,13 +290,12 @@ class SessionRecorder:
             raise SessionClosedError(f"session {self.session_id} has already ended")
         self._pending.clear()
         self._pending_n = 0
-        with self._store._transaction(f"discard session {self.session_id}") as conn:
-            conn.execute("DELETE FROM sessions WHERE id = ?", (self.session_id,))
+        self._store.delete(self.session_id)
         self._close(release_lock=True)
 
     def _close(self, *, release_lock: bool) -> None:
         self.closed = True
-        self._store._recording_ended(self.session_id)
+        self._store.recording_ended(self.session_id)
         if release_lock:
             self._lock.release()
 

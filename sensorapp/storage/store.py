@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from .errors import (
 )
 from .locks import RecordingLock
 from .paths import DB_FILENAME, LOCKS_DIRNAME, default_data_dir, ensure_private_dir
+from .recorder import DEFAULT_COMMIT_SPAN_S, SampleSegment, SessionRecorder
 from .records import SIDES, Patient, SessionProtocol, SessionRecord, SessionSamples, as_plain_dict, json_ready
 from .sample_codec import (
     COMPACT_CHUNK_SAMPLES,
@@ -57,9 +58,6 @@ from .sample_codec import (
     side_code,
 )
 from .schema import SCHEMA_VERSION, migrate
-
-if TYPE_CHECKING:
-    from .recorder import SessionRecorder
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +85,6 @@ def parse_iso(text: str) -> datetime:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclasses.dataclass(frozen=True)
-class SampleSegment:
-    """Consecutive samples of one side, ready to become one or more chunks."""
-
-    side_code: int
-    t_s: np.ndarray
-    force_n: np.ndarray
 
 
 def inserted_row_id(cur: sqlite3.Cursor) -> int:
@@ -309,17 +298,17 @@ class SessionStore:
         started_at: datetime | None = None,
         notes: str = "",
         commit_interval_s: float = 0.5,
+        commit_span_s: float = DEFAULT_COMMIT_SPAN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> SessionRecorder:
         """Create a session and return the recorder that fills it.
 
         ``device`` and ``calibration``: dataclasses (``SourceInfo``,
         ``LinearCalibration``) or mappings, stored as JSON. ``side`` labels the
-        samples until ``recorder.set_side``. ``commit_interval_s`` (<= 1 s)
-        bounds what a crash can lose; ``clock`` is injectable for tests.
+        samples until ``recorder.set_side``. ``commit_interval_s`` (wall time,
+        <= 1 s) and ``commit_span_s`` (device time) bound what a crash can
+        lose (see ``sensorapp.storage.recorder``); ``clock`` is injectable for tests.
         """
-        from .recorder import SessionRecorder
-
         if not 0 < commit_interval_s <= 1.0:
             raise ValueError(f"commit_interval_s must be in (0, 1] s, got {commit_interval_s!r}")
         if isinstance(protocol, SessionProtocol):
@@ -360,7 +349,14 @@ class SessionStore:
             raise
         self._live_session_ids.add(session_id)
         return SessionRecorder(
-            self, session_id, session_uuid, lock, side=side, commit_interval_s=commit_interval_s, clock=clock
+            _RecorderSink(self),
+            session_id,
+            session_uuid,
+            lock,
+            side=side,
+            commit_interval_s=commit_interval_s,
+            commit_span_s=commit_span_s,
+            clock=clock,
         )
 
     def _commit_segments(
@@ -745,6 +741,33 @@ def rep_from_json(data: Mapping[str, Any]) -> Rep:
     """A Rep from ``rep_to_json``; TypeError when the fields do not match this version's Rep."""
     known = {f.name for f in dataclasses.fields(Rep)}
     return Rep(**{k: v for k, v in data.items() if k in known})
+
+
+class _RecorderSink:
+    """The ``SampleSink`` a store gives its recorders: its recording methods, nothing else."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+
+    @property
+    def path(self) -> os.PathLike[str]:
+        return self._store.path
+
+    def commit_segments(
+        self, session_id: int, first_seq: int, segments: Sequence[SampleSegment], sample_count: int, duration_s: float
+    ) -> int:
+        return self._store._commit_segments(session_id, first_seq, segments, sample_count, duration_s)
+
+    def finalise(self, session_id: int, *, complete: bool, reason: str, params: DetectorParams) -> SessionRecord:
+        store = self._store
+        return store._finalise(session_id, complete=complete, reason=reason, ended_at=store._now(), params=params)
+
+    def delete(self, session_id: int) -> None:
+        with self._store._transaction(f"discard session {session_id}") as conn:
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def recording_ended(self, session_id: int) -> None:
+        self._store._recording_ended(session_id)
 
 
 def _segments_of(samples: SessionSamples) -> list[SampleSegment]:

@@ -192,7 +192,7 @@ _CRASHING_RECORDER = textwrap.dedent(
 
 def test_a_killed_recorder_loses_only_its_uncommitted_batch_and_is_recovered(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    t, f, turn = patient_recording(seed=2, reps_per_side=3)
+    t, f, _turn = patient_recording(seed=2, reps_per_side=3)
     committed = int(np.searchsorted(t, t[-1] * 0.8))  # both sides, 80 % of the session
     committed -= committed % 10
     script = _CRASHING_RECORDER.format(helpers=str(Path(__file__).parent), data=str(data), committed=committed)
@@ -247,3 +247,63 @@ def test_a_session_that_cannot_be_recovered_does_not_stop_the_store_from_opening
     assert len(other.recovery_errors) == 1 and "corrupt sample chunk" in other.recovery_errors[0]
     assert other.session(rec.session_id).state == "recording"  # left as it was, tried again next time
     other.close()
+
+
+def test_a_burst_is_committed_every_half_second_of_device_time_while_the_wall_clock_stands_still(store: SessionStore) -> None:
+    # A CPU-starved process wakes up and receives 4 s of samples at once: no wall time passes inside the burst,
+    # so only the device-time rule can commit it. A kill at any point of the burst may lose < 0.5 s of it.
+    clock = FakeClock()
+    rec = store.begin_session(side="left", clock=clock)
+    t = np.arange(4000) / 1000.0
+    committed_before: list[int] = []
+    for i in range(0, t.size, 20):
+        committed_before.append(rec.samples_committed)
+        rec.add_block(SampleBlock(t[i : i + 20], np.zeros(20)))
+        assert rec.pending_span_s < rec.commit_span_s
+        assert _committed(store.data_dir, rec.session_id) == rec.samples_committed
+    assert rec.commits == 7  # 4 s of device time / 0.5 s; the last 0.5 s still pending
+    assert t[rec.samples_committed - 1] - t[0] >= 3.5
+    rec.finish()
+
+
+def test_one_long_array_is_committed_in_half_second_pieces_before_the_rest_is_buffered(store: SessionStore) -> None:
+    clock = FakeClock()
+    rec = store.begin_session(clock=clock)
+    t = np.arange(10_000) / 1000.0  # 10 s in a single call
+    rec.add_samples(t, np.ones(t.size))
+    assert rec.commits == 19 and rec.pending_span_s < 0.5
+    chunks = store._read("SELECT t_first_s, t_last_s FROM sample_chunks WHERE session_id = ? ORDER BY seq", (rec.session_id,))
+    assert [round(b - a, 3) for a, b in chunks] == [0.5] * 19
+    assert _committed(store.data_dir, rec.session_id) == rec.samples_committed == 19 * 501
+    rec.finish()
+
+
+def test_a_failed_commit_keeps_the_whole_burst_and_is_retried_by_wall_time_only(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sensorapp.storage.errors import StorageFullError
+
+    clock = FakeClock()
+    rec = store.begin_session(clock=clock)
+    attempts = []
+
+    def full(*args: object) -> int:
+        attempts.append(1)
+        raise StorageFullError("the disk is full")
+
+    real_commit = store._commit_segments
+    monkeypatch.setattr(store, "_commit_segments", full)
+    t = np.arange(3000) / 1000.0
+    with pytest.raises(StorageFullError):
+        rec.add_samples(t, np.ones(t.size))
+    assert rec.samples_pending == 3000 and len(attempts) == 1  # nothing received is lost
+    rec.add_samples(np.array([3.0]), np.array([1.0]))  # device time is due, but no retry before the interval
+    assert len(attempts) == 1
+    monkeypatch.setattr(store, "_commit_segments", real_commit)
+    clock.now += 0.5
+    rec.flush_if_due()
+    assert rec.samples_committed == 3001 and rec.last_error is None
+    np.testing.assert_array_equal(rec.finish() and store.samples(rec.session_id).t_s, np.append(t, 3.0))
+
+
+def test_commit_span_must_be_positive(store: SessionStore) -> None:
+    with pytest.raises(ValueError, match="commit_span_s"):
+        store.begin_session(commit_span_s=0.0)
