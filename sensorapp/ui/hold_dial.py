@@ -25,6 +25,7 @@ class HoldDial(QWidget):
         self.rest_s = 0.0
         self.turn_over_s = 0.0
         self.turn_over_colour = theme.SKY
+        self.turn_over_total_s = 8.0
         self.setMinimumSize(200, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -37,9 +38,10 @@ class HoldDial(QWidget):
         self.mode, self.rest_s = "rest", remaining_s
         self.update()
 
-    def show_turn_over(self, remaining_s: float, colour: str = theme.SKY) -> None:
+    def show_turn_over(self, remaining_s: float, colour: str = theme.SKY, total_s: float = 8.0) -> None:
         """Turning over: seconds left of the turn-over, then "lie still" until the leg is quiet."""
         self.mode, self.turn_over_s, self.turn_over_colour = "turn_over", remaining_s, colour
+        self.turn_over_total_s = total_s
         self.update()
 
     def show_idle(self, target_s: float | None = None) -> None:
@@ -86,7 +88,7 @@ class HoldDial(QWidget):
             frac, colour = 1.0, theme.GREEN
         elif self.mode == "turn_over":
             colour = self.turn_over_colour
-            frac = 1.0 - min(1.0, self.turn_over_s / 8.0) if self.turn_over_s > 0 else 1.0
+            frac = 1.0 - min(1.0, self.turn_over_s / max(self.turn_over_total_s, 1e-9)) if self.turn_over_s > 0 else 1.0
         big, small = self.texts()
         if frac > 0:
             arc = QPen(QColor(colour), width)

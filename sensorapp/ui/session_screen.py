@@ -202,6 +202,7 @@ class SessionScreen(QWidget):
         self.banner.hide()
 
     def _show(self, v: SessionView) -> None:
+        c = self.controller
         running = v.phase not in (Phase.IDLE, Phase.DONE, Phase.ABORTED)
         self.form.setVisible(not running)
         self.abort_button.setEnabled(running)
@@ -223,7 +224,8 @@ class SessionScreen(QWidget):
         elif v.phase == Phase.REST:
             self.dial.show_rest(v.rest_remaining_s)
         elif v.phase == Phase.TURN_OVER:
-            self.dial.show_turn_over(v.turn_over_remaining_s, theme.SIDE_COLOURS.get(v.side, theme.SKY))
+            total = c.session.protocol.turnover_min_s if c.session is not None else 8.0
+            self.dial.show_turn_over(v.turn_over_remaining_s, theme.SIDE_COLOURS.get(v.side, theme.SKY), total)
         else:
             self.dial.show_idle(v.hold_target_s)
         if v.phase != Phase.TURN_OVER:
