@@ -1,10 +1,17 @@
 """`sensorapp record`: stream calibrated force to a CSV and into the session store, headless.
 
-The CSV is written as samples arrive and fsynced at least twice a second, so
-a crash or a kill loses at most about half a second of samples. The same
-samples go to the session store (see ``sensorapp.storage.recorder``), committed
-at least twice a second; a killed recording is recovered as an incomplete
-session the next time the store is opened, and shows in `sensorapp sessions`.
+The CSV is written as samples arrive and fsynced by the store's rule: once
+half a second of wall time has passed, or once the unsynced samples cover
+half a second of the source's pace (device time / ``--speed``), so a crash or
+a kill loses at most about half a second of samples even when a starved
+process receives a burst. The same samples go to the session store (see
+``sensorapp.storage.recorder``) under the same rule; a killed recording is
+recovered as an incomplete session the next time the store is opened, and
+shows in `sensorapp sessions`.
+
+The closing line counts what was written: its packets, lost packets and gaps
+are those of the samples in the CSV (notifications that arrived after
+``--duration`` was reached are not counted), so it agrees with the file.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ import math
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
+from sensorapp.acquisition.blocks import SampleBlock
 from sensorapp.devices.base import (
     BatteryChanged,
     DeviceError,
@@ -109,6 +118,25 @@ class LiveDisplay:
             self._line_open = False
 
 
+SYNC_SPAN_S = 0.5  # seconds of the source's pace a crash may lose (device seconds / speed)
+
+
+@dataclass
+class WrittenStats:
+    """Packet accounting of what went into the CSV (the closing line's figures)."""
+
+    packets: int = 0
+    lost_packets: int = 0
+    gaps: int = 0
+    gap_time_s: float = 0.0
+    first_t_s: float = math.nan
+    last_t_s: float = math.nan
+
+    @property
+    def span_s(self) -> float:
+        return self.last_t_s - self.first_t_s if self.packets else 0.0
+
+
 class Recording:
     """Writes blocks until the device-time duration is reached."""
 
@@ -120,6 +148,7 @@ class Recording:
         side: str,
         display: LiveDisplay,
         recorder: Any = None,
+        sync_span_s: float = SYNC_SPAN_S,
     ) -> None:
         self.writer = writer
         self.recorder = recorder  # a sensorapp.storage SessionRecorder, or None with --no-store
@@ -131,10 +160,13 @@ class Recording:
         self.failure: str | None = None
         self.battery: int | None = None
         self.write_error: OSError | None = None
+        self.written = WrittenStats()
+        self.sync_span_s = sync_span_s  # device seconds of unsynced CSV rows that force an fsync
+        self._synced_t_s = -math.inf
 
     def on_event(self, event: SourceEvent) -> None:
         if isinstance(event, SamplesReceived):
-            self._write(event.block.t_s, event.block.force_n)
+            self._write(event.block)
         elif isinstance(event, LinkLost):
             self.display.message(f"link lost: {event.reason}; reconnecting...")
             self._flush_store()
@@ -153,6 +185,24 @@ class Recording:
             self.display.message(event.reason)
             self.done.set()
 
+    def _count(self, block: SampleBlock, written_t_s: np.ndarray) -> None:
+        w = self.written
+        if w.packets:  # a hole before the first written sample is no hole in the file
+            w.lost_packets += block.lost_packets_before
+            if block.gap_before_s > 0:
+                w.gaps += 1
+                w.gap_time_s += block.gap_before_s
+        else:
+            w.first_t_s = float(written_t_s[0])
+        w.packets += 1
+        w.last_t_s = float(written_t_s[-1])
+
+    def _sync_csv(self) -> None:
+        """fsync the CSV now: a starved process that got a burst must not hold seconds of it unsynced."""
+        # SamplesCsvWriter syncs by wall time on its own; this adds the device-time rule the store uses
+        self.writer._sync()
+        self._synced_t_s = self.written.last_t_s
+
     def _flush_store(self) -> None:
         """Commit what the store has buffered now: the stream may be quiet for a while."""
         if self.recorder is not None and not self.recorder.closed:
@@ -162,15 +212,21 @@ class Recording:
                 self.failure = f"session store: {exc}"
                 self.done.set()
 
-    def _write(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
+    def _write(self, block: SampleBlock) -> None:
         if self.done.is_set():
             return
-        if self.duration_s is not None and t_s[-1] >= self.duration_s:
+        t_s, force_n = block.t_s, block.force_n
+        if self.duration_s is not None and t_s.size and t_s[-1] >= self.duration_s:
             keep = t_s < self.duration_s
             t_s, force_n = t_s[keep], force_n[keep]
             self.done.set()
+        if not t_s.size:
+            return
         try:
             self.writer.write(t_s, force_n, self.side)
+            self._count(block, t_s)
+            if t_s[-1] - self._synced_t_s >= self.sync_span_s:
+                self._sync_csv()
         except OSError as exc:
             self.write_error = exc
             self.failure = f"cannot write {self.writer.path}: {exc.strerror or exc}"
@@ -231,6 +287,8 @@ async def _record(args: argparse.Namespace) -> int:
         if args.tare:
             removed = await source.tare()
             display.message(f"tared: {removed:.2f} N removed")
+        # at --speed X, half a second of the source's pace is X/2 s of device time
+        pace_span_s = SYNC_SPAN_S * (args.speed if args.simulate or args.replay else 1.0)
         try:
             writer = SamplesCsvWriter(out).open()
         except OSError as exc:
@@ -238,6 +296,7 @@ async def _record(args: argparse.Namespace) -> int:
         if store is not None:
             try:
                 recorder = store.begin_session(
+                    commit_span_s=pace_span_s,
                     patient_id=patient_id,
                     device=info,
                     calibration={"note": info.calibration if info else "", **_calibration_fields(source)},
@@ -245,7 +304,7 @@ async def _record(args: argparse.Namespace) -> int:
                 )
             except StorageError as exc:
                 fail(f"session store: {exc}")
-        rec = Recording(writer, source, args.duration, args.side or "", display, recorder)
+        rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s)
         source.subscribe(rec.on_event)
         started = time.monotonic()
         await source.start_stream(args.rate)
@@ -277,12 +336,12 @@ async def _record(args: argparse.Namespace) -> int:
     if store is not None:
         store.close()
     st = source.stats
+    w = rec.written
     rows = writer.rows_written
-    lost_pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
-    span = st.last_t_s if math.isfinite(st.last_t_s) else 0.0
+    lost_pct = 100.0 * w.lost_packets / max(1, w.packets + w.lost_packets)
     print(
-        f"recorded {rows} samples ({min(span, args.duration or span):.1f} s of device time in {elapsed:.1f} s) to {out}; "
-        f"packets {st.packets}, lost {st.lost_packets} ({lost_pct:.2f}%), gaps {len(st.gaps)} ({st.gap_time_s:.2f} s), "
+        f"recorded {rows} samples ({w.span_s:.1f} s of device time in {elapsed:.1f} s) to {out}; "
+        f"packets {w.packets}, lost {w.lost_packets} ({lost_pct:.2f}%), gaps {w.gaps} ({w.gap_time_s:.2f} s), "
         f"malformed {st.malformed_packets}, reconnects {st.reconnects}",
         file=sys.stderr,
     )
