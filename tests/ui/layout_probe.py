@@ -157,6 +157,7 @@ def main() -> int:
         check("session-idle", name, getattr(ss, name))
     for name in ("patient", "reps", "hold", "rest", "first", "both", "band", "band_lo", "band_hi"):
         check("session-idle", f"form.{name}", getattr(ss.form, name))
+    idle_plot_px = [ss.plot.width(), ss.plot.height()]
     if ss.plot.height() < 0.3 * window.height():
         problems.append(f"session-idle: the plot is only {ss.plot.height()} px high in a {window.height()} px window")
     strip("session-idle")
@@ -183,6 +184,7 @@ def main() -> int:
     for name in ("counter", "force_label", "instruction", "dial", "plot", "feedback", "start_button", "abort_button"):
         check("session-hold", name, getattr(ss, name))
     numeral_px = 0.40 * min(ss.dial.width(), ss.dial.height())
+    hold_numeral_px = round(numeral_px)
     if numeral_px < 80:
         problems.append(f"session-hold: the hold numeral is only {numeral_px:.0f} px")
     strip("session-hold")
@@ -262,6 +264,8 @@ def main() -> int:
         "screen": [window.screen().availableGeometry().width(), window.screen().availableGeometry().height()],
         "problems": problems,
         "checked": checked,
+        "idle_plot_px": idle_plot_px,
+        "hold_numeral_px": hold_numeral_px,
         "one_session_x_span_s": trend_x[1] - trend_x[0],
         "one_session_lsi_y": lsi_y,
         "adherence_one": hs.adherence_label.text(),
