@@ -29,6 +29,7 @@ class SimulationOptions:
     fail_connects: int = 0
     patient: PatientProfile | None = None  # None: the default patient with this seed
     device: str = "belt"  # or "progressor": a virtual Tindeq Progressor instead of the belt
+    max_step_s: float | None = None  # a virtual clock for tests: see SimClock (None: device time follows the host)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def start_simulation(options: SimulationOptions = SimulationOptions()) -> Device
         address = simulated_address(belt.config.serial)
     else:
         raise ValueError(f"simulated device must be 'belt' or 'progressor', not {options.device!r}")
-    world = SimulatedWorld(SimClock(options.speed))
+    world = SimulatedWorld(SimClock(options.speed, max_step_s=options.max_step_s))
     device = world.add(SimulatedDevice(address, belt, link_drops=options.link_drops, fail_connects=options.fail_connects))  # type: ignore[arg-type]
     install_world(world)
     descriptor = DeviceDescriptor("simulated", address, f"{belt.name} (simulated)", device.rssi(0))

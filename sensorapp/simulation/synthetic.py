@@ -161,7 +161,7 @@ class Contraction:
         if self.mod_hz:
             u = t_s - self.start_s
             mod = np.zeros(u.shape)
-            for f, a, ph in zip(self.mod_hz, self.mod_frac, self.mod_phase):
+            for f, a, ph in zip(self.mod_hz, self.mod_frac, self.mod_phase, strict=True):
                 mod += a * np.sin(2 * np.pi * f * u + ph)
             env = env * (1.0 + mod)
         return env
@@ -352,7 +352,7 @@ class SessionScript:
         if self.step_times_s:
             cum = np.concatenate(([0.0], np.cumsum(self.step_n)))
             out = out + cum[np.searchsorted(np.asarray(self.step_times_s), t, "right")]
-        for f, a, ph in zip(self.sway_hz, self.sway_amp_n, self.sway_phase):
+        for f, a, ph in zip(self.sway_hz, self.sway_amp_n, self.sway_phase, strict=True):
             out = out + a * np.sin(2 * np.pi * f * t + ph)
         return out
 
@@ -381,7 +381,7 @@ class SessionScript:
         params = DetectorParams()
         out = []
         for c in self.reps:
-            n = max(2, int(math.ceil((c.end_s - c.start_s) * TRUTH_RATE_HZ)) + 1)
+            n = max(2, math.ceil((c.end_s - c.start_s) * TRUTH_RATE_HZ) + 1)
             tg = np.linspace(c.start_s, c.end_s, n)
             y = c.force(tg)
             plateau = plateau_of(y, params)
@@ -434,7 +434,7 @@ def glitches(n: int, rng: np.random.Generator, prob: float, size_n: Range) -> np
 
 def sample_times(duration_s: float, rate_hz: float, rng: np.random.Generator, jitter_frac: float = 0.0) -> np.ndarray:
     """Device timestamps at rate_hz from 0, each jittered by up to +-jitter_frac/2 periods."""
-    n = int(math.floor(duration_s * rate_hz)) + 1
+    n = math.floor(duration_s * rate_hz) + 1
     k = np.arange(n, dtype=np.float64)
     if jitter_frac > 0:
         k = k + rng.uniform(-jitter_frac / 2, jitter_frac / 2, n)
@@ -503,7 +503,7 @@ def record(
     f = script.force_at(t) + white_noise(n, rng, sigma)
     gp = script.belt.glitch_prob if glitch_prob is None else glitch_prob
     f = f + glitches(n, rng, gp, script.belt.glitch_n)
-    per = packet_samples if packet_samples is not None else max(1, int(round(rate_hz * 0.02)))
+    per = packet_samples if packet_samples is not None else max(1, round(rate_hz * 0.02))
     starts = np.arange(0, n, per)
     lost = lost_packets(starts.size, rng, loss_prob, burst_len)
     lost[0] = False
@@ -550,7 +550,7 @@ def random_scenario(seed: int, rate_hz: float | None = None) -> SyntheticRecordi
     loss = _u(rng, (0.0, 0.10))
     burst = 1.0 if rng.random() < 0.7 else _u(rng, (1.5, 3.0))
     jitter = _u(rng, (0.0, 0.3)) if rng.random() < 0.25 else 0.0
-    per = int(rng.integers(1, 5)) if rate <= 80 else max(1, int(round(rate * 0.02)))
+    per = int(rng.integers(1, 5)) if rate <= 80 else max(1, round(rate * 0.02))
     return record(
         script, rate, int(rng.integers(1 << 31)), packet_samples=per, loss_prob=loss, burst_len=burst, jitter_frac=jitter
     )

@@ -15,20 +15,40 @@ from .virtual_belt import VirtualBelt
 
 
 class SimClock:
-    """Device time in microseconds, running ``speed`` times faster than the host."""
+    """Device time in microseconds, running ``speed`` times faster than the host.
 
-    def __init__(self, speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    With ``max_step_s`` the clock is virtual: each reading advances device
+    time by the host time since the previous reading, but by at most
+    ``max_step_s`` host seconds (times ``speed``). A process starved of CPU
+    then slows its simulated world down instead of receiving seconds of
+    samples in one burst, so what happens on the device clock (and which
+    states a test sees between readings) no longer depends on how busy the
+    machine is. Without it (the default) device time is locked to the host
+    clock, as a real belt's is.
+    """
+
+    def __init__(self, speed: float = 1.0, clock: Callable[[], float] = time.monotonic, max_step_s: float | None = None) -> None:
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a positive number, got {speed!r}")
+        if max_step_s is not None and not (math.isfinite(max_step_s) and max_step_s > 0):
+            raise ValueError(f"max_step_s must be a positive number of seconds, got {max_step_s!r}")
         self.speed = speed
+        self.max_step_s = max_step_s
         self._clock = clock
         self._t0 = clock()
+        self._host_last = self._t0
+        self._device_s = 0.0
 
     def now_us(self) -> int:
-        return int((self._clock() - self._t0) * self.speed * 1e6)
+        host = self._clock()
+        if self.max_step_s is None:
+            return int((host - self._t0) * self.speed * 1e6)
+        self._device_s += min(max(host - self._host_last, 0.0), self.max_step_s) * self.speed
+        self._host_last = host
+        return int(self._device_s * 1e6)
 
     def host_seconds(self, device_s: float) -> float:
-        """Host seconds that pass while the device clock advances ``device_s``."""
+        """Host seconds that pass while the device clock advances ``device_s`` (at least; more on a virtual clock)."""
         return device_s / self.speed
 
 
@@ -84,7 +104,7 @@ class SimulatedDevice:
 
     def rssi(self, now_us: int) -> int:
         # A slow deterministic wobble, like a body moving near the antenna.
-        return int(round(self.rssi_dbm + 4 * math.sin(now_us / 1.7e6)))
+        return round(self.rssi_dbm + 4 * math.sin(now_us / 1.7e6))
 
 
 class SimulatedWorld:

@@ -19,6 +19,7 @@ from sensorapp.ui.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 SPEED = 40.0
+VIRTUAL_STEP_S = 0.02  # host seconds of world time per clock reading, at most
 
 
 async def run_session(window: MainWindow, controller: AppController, seen: dict[str, set]) -> None:
@@ -37,7 +38,9 @@ async def run_session(window: MainWindow, controller: AppController, seen: dict[
 
 
 def test_simulated_session_runs_all_14_reps_and_the_summary_matches_the_analysis(qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
-    controller = AppController(None, simulation_speed=SPEED, simulation_seed=3)
+    # A virtual clock (device time advances at most 20 ms x SPEED per reading): on a busy machine the world
+    # slows down instead of delivering several reps between two looks at the window, so every counter is seen.
+    controller = AppController(None, simulation_speed=SPEED, simulation_seed=3, simulation_extra={"max_step_s": VIRTUAL_STEP_S})
     controller.open_store()
     window = MainWindow(controller)
     window.resize(1280, 820)
@@ -65,7 +68,7 @@ def test_simulated_session_runs_all_14_reps_and_the_summary_matches_the_analysis
     offline = analyze_recording(session.samples.t_s, session.samples.force_n, side=session.samples.side, params=session.protocol.detector_params())
     online = session.all_reps()
     assert len(offline) == len(online) == 14
-    for a, b in zip(online, offline):
+    for a, b in zip(online, offline, strict=True):
         assert (a.side, a.index) == (b.side, b.index)
         assert a.onset_s == b.onset_s and a.release_s == b.release_s
         assert a.hold_s == pytest.approx(b.hold_s, abs=1e-9)
