@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +23,7 @@ from sensorapp.storage.store import SessionStore, rep_to_json
 
 SPEED = 20.0  # device seconds per wall second
 RATE_HZ = 100
+STATUS = re.compile(r"\r\s*(\d+\.\d\d) s ")  # the live line on a terminal: device time first
 
 
 def test_a_recording_appears_in_sessions_with_the_same_samples_as_its_csv(tmp_path: Path, _private_data_dir: Path) -> None:
@@ -69,44 +73,51 @@ def _committed_t(db: Path) -> float | None:
 def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tmp_path: Path, _private_data_dir: Path) -> None:
     out = tmp_path / "killed.csv"
     db = _private_data_dir / "sensorapp.db"
+    # "Lost" is what the recorder had received and the store does not hold. `record` on a terminal redraws its
+    # status line (device time of the last sample it wrote and stored) every 0.25 s: give it a pty and read it.
+    # The last status before the kill is a lower bound of what it had received. (The host clock is no measure
+    # on a busy machine: a starved process has not received what the belt would have produced by then.)
+    master, slave = os.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sensorapp", "record", "--simulate", "--speed", str(SPEED), "--side", "left", "--patient", "Ada", "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "sensorapp", "record", "--simulate", "--speed", str(SPEED), "--side", "left", "--patient", "Ada", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
         text=True,
     )
+    os.close(slave)
     observations: list[tuple[float, float]] = []  # (wall time, committed device time)
+    received_s = 0.0
+    shown = ""
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and received_s < 70.0:  # past the first reps
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    shown = (shown + os.read(master, 65536).decode(errors="replace"))[-4096:]
+                except OSError:  # the process ended: its pty closed
+                    break
+                statuses = STATUS.findall(shown)
+                if statuses:
+                    received_s = float(statuses[-1])
             t = _committed_t(db)
             if t is not None:
                 observations.append((time.monotonic(), t))
-                if t >= 70.0:  # past the first reps: 3.5 s of wall time into the stream
-                    break
-            assert proc.poll() is None, proc.communicate()[1]
-            time.sleep(0.05)
+            assert proc.poll() is None, shown
         else:
-            pytest.fail("the recording did not commit 70 s of samples within 60 s")
-        time.sleep(0.3)  # kill between commits, with samples buffered
-        killed_at = time.monotonic()
-        proc.send_signal(signal.SIGKILL)
+            if received_s < 70.0:
+                pytest.fail(f"the recording did not reach 70 s of device time within 90 s: {shown[-300:]!r}")
+        proc.send_signal(signal.SIGKILL)  # right after a status line: samples are buffered, not all committed
         proc.wait(10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        os.close(master)
     assert proc.returncode == -signal.SIGKILL
 
-    # Commits came at least once a second of wall time (0.5 s is the design; 50 ms polling).
-    change_walls = [w for (w, t), (_, t_before) in zip(observations[1:], observations[:-1]) if t != t_before]
-    assert len(change_walls) >= 4
-    assert max(np.diff(change_walls)) <= 1.0
-    # Device time runs SPEED x wall time. Each committed time is at most the device time when it was seen,
-    # so the largest (committed - SPEED x wall) is a lower bound of the device clock's offset.
-    offset = max(t - SPEED * w for w, t in observations)
-    device_t_at_kill = SPEED * killed_at + offset
-    seen_t = observations[-1][1]
+    assert len({t for _, t in observations}) >= 4  # commits were seen as it ran (their timing: test_recorder.py)
+    seen_t = max(t for _, t in observations)
 
     store = SessionStore.open(_private_data_dir)
     (record,) = store.sessions()
@@ -116,8 +127,11 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
     steps = np.diff(samples.t_s)
     assert samples.t_s[0] == 0.0 and np.allclose(steps, 1 / RATE_HZ, atol=2e-6)  # nothing missing inside
     assert samples.t_s[-1] >= seen_t  # everything seen committed survived
-    lost_wall_s = (device_t_at_kill - samples.t_s[-1]) / SPEED
-    assert lost_wall_s <= 1.0, f"lost {lost_wall_s:.2f} s of wall time ({device_t_at_kill - samples.t_s[-1]:.1f} s of device time)"
+    # At --speed 20 the recorder commits every 0.5 s of the source's pace (10 s of device time): a kill loses
+    # less than that plus one notification of what it had received.
+    lost_s = received_s - samples.t_s[-1]
+    print(f"record sigkill: received >= {received_s:.2f} s, stored up to {samples.t_s[-1]:.2f} s: lost {lost_s:.2f} s of device time ({lost_s / SPEED:.2f} s at the source's pace)")
+    assert lost_s <= 0.5 * SPEED + 0.1, f"lost {lost_s:.1f} s of device time that the recorder had received"
     assert record.sample_count == len(samples)
     # The CSV written alongside holds the same samples (to its 4 decimals) up to where either stops.
     csv = read_samples_csv(out, allow_truncated_tail=True)
