@@ -1,4 +1,4 @@
-"""`sensorapp export SESSION_ID --format csv|json|bundle --out PATH`."""
+"""`sensorapp export SESSION_ID --format csv|json|bundle|fhir --out PATH`."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from .sessions import add_data_dir_argument, open_store_from_args
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "export",
-        help="export a session: samples+reps CSV, JSON, or a lossless bundle for the therapist",
+        help="export a session: samples+reps CSV, JSON, a lossless bundle for the therapist, or FHIR R4",
         description=(
             "csv: the samples as time_s,force_n,side (what `analyze` reads) plus NAME.reps.csv next to it; "
             "json: the session with its reps and metrics; bundle: one zip with everything, checksummed, "
-            "for `sensorapp import` on another computer."
+            "for `sensorapp import` on another computer; fhir: a FHIR R4 Bundle (collection) with the patient, "
+            "the device, one Observation per side and the LSI, for a health record."
         ),
     )
     p.add_argument("session", metavar="SESSION_ID", help="the session's id (see `sensorapp sessions`) or UUID")
-    p.add_argument("--format", choices=("csv", "json", "bundle"), required=True)
+    p.add_argument("--format", choices=("csv", "json", "bundle", "fhir"), required=True)
     p.add_argument("--out", required=True, metavar="PATH", type=Path, help="the file to write (an existing file is kept unless --force)")
     p.add_argument("--force", action="store_true", help="replace existing files (atomically: a failed export leaves the old file)")
     add_data_dir_argument(p)

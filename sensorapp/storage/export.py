@@ -1,4 +1,4 @@
-"""Export one session as CSV (samples + reps) or JSON, written atomically.
+"""Export one session as CSV (samples + reps), JSON or a FHIR R4 Bundle, written atomically.
 
 The samples CSV is exactly the ``time_s,force_n,side`` format that
 ``sensorapp analyze`` and the replay source read. The reps CSV sits next to it
@@ -29,7 +29,7 @@ from .store import SessionStore
 
 JSON_FORMAT = "sensorapp-session"
 JSON_FORMAT_VERSION = 1
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "bundle")
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "bundle", "fhir")
 _CSV_ROWS_PER_WRITE = 100_000
 
 
@@ -147,13 +147,25 @@ def export_json(store: SessionStore, session_id: int, out: str | os.PathLike[str
     return path
 
 
+def export_fhir(store: SessionStore, session_id: int, out: str | os.PathLike[str]) -> Path:
+    """The session as a FHIR R4 collection Bundle (Patient, Device, an Observation per side, the LSI)."""
+    from sensorapp.interop.fhir import fhir_bundle
+
+    data = fhir_bundle(session_json(store, session_id))
+    path = Path(out)
+    with atomic_file(path, "w", what="export the FHIR bundle to") as f:
+        json.dump(data, f, indent=2, allow_nan=False)
+        f.write("\n")
+    return path
+
+
 def export_paths(fmt: str, out: str | os.PathLike[str]) -> list[Path]:
     """The files ``export_session(..., fmt, out)`` writes (csv writes the reps file beside the samples)."""
     return [Path(out), reps_csv_path(out)] if fmt == "csv" else [Path(out)]
 
 
 def export_session(store: SessionStore, session_id: int, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
-    """Export in ``fmt`` ("csv", "json" or "bundle"); returns the files written."""
+    """Export in ``fmt`` ("csv", "json", "bundle" or "fhir"); returns the files written."""
     if fmt == "csv":
         return list(export_csv(store, session_id, out))
     if fmt == "json":
@@ -162,4 +174,6 @@ def export_session(store: SessionStore, session_id: int, fmt: str, out: str | os
         from .bundle import export_bundle
 
         return [export_bundle(store, session_id, out)]
+    if fmt == "fhir":
+        return [export_fhir(store, session_id, out)]
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
