@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 m = re.match(r"^(PASSED|FAILED|ERROR) (\S+)", line)
                 if m and m.group(2) in results:
                     results[m.group(2)].append(m.group(1))
-                if line.startswith(("received >=", "record sigkill:", "E  ")):
-                    print(f"  run {run}: {line.strip()}")
+                figure = re.search(r"(received >=.*|record sigkill:.*|killed after.*)", line)  # after pytest's dots
+                if figure or line.startswith("E  "):
+                    print(f"  run {run}: {figure.group(1) if figure else line.strip()}")
             print(f"run {run}: exit {proc.returncode} in {time.monotonic() - started:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         stop_burners(burners)
