@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from sensorapp.signal import DetectorParams, SignalInputError, analyze, summarize
@@ -21,7 +22,7 @@ from sensorapp.storage.samples_csv import SamplesCsvError, read_samples_csv
 EXIT_BAD_INPUT = 2
 
 
-def _number(kind: str, minimum: float, maximum: float = math.inf):  # type: ignore[no-untyped-def]
+def _number(kind: str, minimum: float, maximum: float = math.inf) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
