@@ -35,7 +35,7 @@ async def scan(
     result = []
     for device, adv in found.values():
         name = adv.local_name or device.name
-        kind = classify(name, adv.service_uuids)
+        kind = classify(name, adv.service_uuids, dict(adv.manufacturer_data))
         if kind is None or (belts_only and kind.key != "belt"):
             continue
         result.append(DeviceDescriptor(kind=kind.key, address=device.address, name=name or device.address, rssi=adv.rssi, details=device))
@@ -67,7 +67,7 @@ async def resolve_address(
         raise DeviceNotFoundError(f"no device with address {address} was found within {timeout_s:g} s; is it switched on and in range?")
     adv = seen.get("adv")
     name = getattr(adv, "local_name", None) or device.name
-    kind = classify(name, list(getattr(adv, "service_uuids", []) or []))
+    kind = classify(name, list(getattr(adv, "service_uuids", []) or []), dict(getattr(adv, "manufacturer_data", {}) or {}))
     if kind is None:
-        raise DeviceNotFoundError(f"{address} ({name or 'no name'}) is not a supported device (a GMBelt or a Tindeq Progressor)")
+        raise DeviceNotFoundError(f"{address} ({name or 'no name'}) is not a supported device (a GMBelt, Tindeq Progressor, PitchSix Force Board or WH-C06 scale)")
     return DeviceDescriptor(kind=kind.key, address=device.address, name=name or device.address, rssi=getattr(adv, "rssi", None), details=device)

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from .bus import DbusDaemonMissingError, PrivateBus, dbus_daemon_path, write_bluetoothctl_shim
 from .eagain import eagain_fix_installed, install_eagain_fix, uninstall_eagain_fix
-from .peripherals import belt_device, progressor_address, progressor_device
+from .peripherals import (
+    belt_device,
+    crimpdeq_device,
+    forceboard_address,
+    forceboard_device,
+    progressor_address,
+    progressor_device,
+    whc06_address,
+    whc06_device,
+)
 from .server import FakeBlueZ, HostedDevice, device_path
 
 __all__ = [
@@ -24,12 +33,17 @@ __all__ = [
     "HostedDevice",
     "PrivateBus",
     "belt_device",
+    "crimpdeq_device",
     "dbus_daemon_path",
     "device_path",
     "eagain_fix_installed",
+    "forceboard_address",
+    "forceboard_device",
     "install_eagain_fix",
     "progressor_address",
     "progressor_device",
     "uninstall_eagain_fix",
+    "whc06_address",
+    "whc06_device",
     "write_bluetoothctl_shim",
 ]

@@ -15,7 +15,7 @@ They hold properties and turn method calls into calls on the ``FakeBlueZ``
 
 from typing import Any
 
-from dbus_fast import PropertyAccess
+from dbus_fast import PropertyAccess, Variant
 from dbus_fast.service import ServiceInterface, dbus_property, method
 
 ADAPTER_INTERFACE = "org.bluez.Adapter1"
@@ -195,7 +195,7 @@ class Device1(ServiceInterface):
 
     @dbus_property(access=READ)
     def ManufacturerData(self) -> "a{qv}":
-        return {}
+        return {k: Variant("ay", v) for k, v in self._state.manufacturer_data.items()}
 
     @dbus_property(access=READ)
     def ServiceData(self) -> "a{sv}":

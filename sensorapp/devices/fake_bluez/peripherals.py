@@ -1,4 +1,5 @@
-"""Ready-made peripherals for the fake BlueZ: a belt or a Progressor worn by a virtual patient."""
+"""Ready-made peripherals for the fake BlueZ: a belt, a Progressor (or a Crimpdeq clone),
+a WH-C06 scale or a PitchSix Force Board worn by a virtual patient."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
+from sensorapp.simulation.virtual_forceboard import VirtualForceBoard, VirtualForceBoardConfig
 from sensorapp.simulation.virtual_progressor import VirtualProgressor, VirtualProgressorConfig
+from sensorapp.simulation.virtual_whc06 import VirtualWhc06, VirtualWhc06Config
 from sensorapp.simulation.world import LinkDrop, SimulatedDevice, simulated_address
 
 
@@ -46,6 +49,74 @@ def progressor_device(
     person = VirtualPatient(patient or PatientProfile(seed=seed))
     unit = VirtualProgressor(VirtualProgressorConfig(device_id=device_id, seed=seed, **config), force_fn=person.force_at)
     return _in_range(progressor_address(device_id), unit, person, rssi_dbm, link_drops, fail_connects)
+
+
+def whc06_address(serial: int) -> str:
+    return "D6:C0:6B:" + ":".join(f"{x:02X}" for x in (serial & 0xFFFFFF).to_bytes(3, "big"))
+
+
+def forceboard_address(serial: int) -> str:
+    return "E5:F0:B0:" + ":".join(f"{x:02X}" for x in (serial & 0xFFFFFF).to_bytes(3, "big"))
+
+
+class VirtualCrimpdeq(VirtualProgressor):
+    """A Progressor-compatible clone (Crimpdeq firmware): the same protocol under its own name."""
+
+    advertised_name = "Crimpdeq"
+
+    @property
+    def name(self) -> str:
+        return self.advertised_name
+
+
+def crimpdeq_device(
+    device_id: int = 0x0000_0000_C1DE,
+    *,
+    name: str = "Crimpdeq",
+    seed: int = 1,
+    patient: PatientProfile | None = None,
+    rssi_dbm: int = -64,
+    link_drops: tuple[LinkDrop, ...] = (),
+    **config: Any,
+) -> SimulatedDevice:
+    """A Crimpdeq: one sample per notification at 80 Hz (``config``: VirtualProgressorConfig fields)."""
+    config.setdefault("samples_per_frame", 1)
+    config.setdefault("slot_us", 6_250)  # with the empty slot after each notification: one sample per 12.5 ms
+    person = VirtualPatient(patient or PatientProfile(seed=seed))
+    unit = VirtualCrimpdeq(VirtualProgressorConfig(device_id=device_id, seed=seed, **config), force_fn=person.force_at)
+    unit.advertised_name = name
+    return _in_range(progressor_address(device_id), unit, person, rssi_dbm, link_drops, 0)
+
+
+def whc06_device(
+    serial: int = 0x00C0_6B07,
+    *,
+    seed: int = 1,
+    patient: PatientProfile | None = None,
+    rssi_dbm: int = -62,
+    link_drops: tuple[LinkDrop, ...] = (),
+    **config: Any,
+) -> SimulatedDevice:
+    """A virtual WH-C06 scale (``config``: VirtualWhc06Config fields); ``link_drops`` silence its advertisements."""
+    person = VirtualPatient(patient or PatientProfile(seed=seed))
+    scale = VirtualWhc06(VirtualWhc06Config(serial=serial, seed=seed, **config), force_fn=person.force_at)
+    return _in_range(whc06_address(serial), scale, person, rssi_dbm, link_drops, 0)
+
+
+def forceboard_device(
+    serial: int = 0x00F0_B0A4,
+    *,
+    seed: int = 1,
+    patient: PatientProfile | None = None,
+    rssi_dbm: int = -60,
+    link_drops: tuple[LinkDrop, ...] = (),
+    fail_connects: int = 0,
+    **config: Any,
+) -> SimulatedDevice:
+    """A virtual PitchSix Force Board (``config``: VirtualForceBoardConfig fields)."""
+    person = VirtualPatient(patient or PatientProfile(seed=seed))
+    board = VirtualForceBoard(VirtualForceBoardConfig(serial=serial, seed=seed, **config), force_fn=person.force_at)
+    return _in_range(forceboard_address(serial), board, person, rssi_dbm, link_drops, fail_connects)
 
 
 def _in_range(

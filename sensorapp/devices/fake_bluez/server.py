@@ -117,9 +117,12 @@ class HostedDevice:
     notify_modes: dict[str, str] = field(default_factory=dict)  # UUID -> "start" | "acquire", last used
     connects: int = 0
     link_losses: int = 0
+    # advertisement-only devices (a WH-C06 scale): the manufacturer data of the last advertisement
+    manufacturer_data: dict[int, bytes] = field(default_factory=dict)
     _connecting: bool = False
     _cancel_connect: bool = False
     _last_pump_us: int = 0
+    _next_advert_us: int = 0
 
     @property
     def address(self) -> str:
@@ -144,6 +147,12 @@ class HostedDevice:
     @property
     def uuids(self) -> tuple[str, ...]:
         return self.profile.advertised_uuids
+
+    @property
+    def advertising_interval_s(self) -> float | None:
+        """The peripheral's own advertising interval, when it has one (a scale broadcasting readings)."""
+        value = getattr(self.sim.belt, "advertising_interval_s", None)
+        return float(value) if value is not None else None
 
 
 @dataclass
@@ -305,25 +314,43 @@ class FakeBlueZ:
             self.adapter.emit_properties_changed({"Discovering": on})
 
     async def _advertise(self) -> None:
-        """While anyone discovers: one advertisement per device per interval."""
+        """While anyone discovers: one advertisement per device per interval
+        (the fake's, or the peripheral's own when it broadcasts data in its
+        advertisements; each then carries that advertisement's manufacturer data)."""
         while True:
             if self._discovery_sessions == 0:
                 self._discovery_wakeup.clear()
                 await self._discovery_wakeup.wait()
             now = self.world.now_us()
+            tick_s = self.advertising_interval_s
             for h in list(self.devices.values()):
+                own_interval = h.advertising_interval_s
+                if own_interval is not None:
+                    tick_s = min(tick_s, max(0.005, own_interval / 4))
+                    if now < h._next_advert_us:
+                        continue
+                    # the next slot on the device's own schedule (no catching up on missed ones)
+                    h._next_advert_us = max(h._next_advert_us + int(own_interval * 1e6), now)
                 if h.connected or not h.sim.advertising(now):
                     continue
                 h.rssi = h.sim.rssi(now)
                 if not self._filter.accepts(h):
                     continue
+                changed: dict[str, Any] = {"RSSI": h.rssi}
+                advert = getattr(h.peripheral, "manufacturer_data", None)
+                if advert is not None:
+                    data = advert(now)
+                    if data is None:
+                        continue  # this advertisement was not received
+                    h.manufacturer_data = data
+                    changed["ManufacturerData"] = {k: Variant("ay", v) for k, v in data.items()}
                 if h.iface is None:
                     h.iface = Device1(self, h)
                     assert self.bus is not None
                     self.bus.export(h.path, h.iface)  # InterfacesAdded
                 else:
-                    h.iface.emit_properties_changed({"RSSI": h.rssi})
-            await asyncio.sleep(self.advertising_interval_s)
+                    h.iface.emit_properties_changed(changed)
+            await asyncio.sleep(tick_s)
 
     # ------------------------------------------------------------ connections (Device1)
 
