@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
             f"the app window needs system libraries this computer lacks ({', '.join(missing)}); "
             f"on Debian/Ubuntu: sudo apt install {packages} (or run without a display: `sensorapp --simulate` offscreen)"
         )
+    from sensorapp.devices.windows_com import allow_ble_on_qt_thread
     from sensorapp.ui.app import run_app  # only now: other commands never load Qt
+
+    allow_ble_on_qt_thread()  # Windows: bleak on Qt's STA main thread (qasync serves its message loop)
 
     return run_app(args)
