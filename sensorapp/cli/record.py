@@ -64,6 +64,11 @@ def register(sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no live display, only the summary")
     p.add_argument("--patient", metavar="NAME", help="file the session under this patient in the store (created if new)")
     p.add_argument("--no-store", action="store_true", help="write only the CSV, not a session in the store")
+    p.add_argument(
+        "--lsl", action="store_true",
+        help="also stream to Lab Streaming Layer: a Force stream (N, device-clock timestamps) and a Markers stream (see docs/interop.md)",
+    )
+    p.add_argument("--lsl-wait", type=positive_float, metavar="S", help="with --lsl: wait up to S seconds for an LSL inlet before streaming")
     from .sessions import add_data_dir_argument
 
     add_data_dir_argument(p)
@@ -163,6 +168,7 @@ class Recording:
         self.written = WrittenStats()
         self.sync_span_s = sync_span_s  # device seconds of unsynced CSV rows that force an fsync
         self._synced_t_s = -math.inf
+        self.lsl: Any = None  # a sensorapp.interop.lsl.LslRecording with --lsl: gets exactly the rows written
 
     def on_event(self, event: SourceEvent) -> None:
         if isinstance(event, SamplesReceived):
@@ -239,6 +245,8 @@ class Recording:
                 self.failure = f"session store: {exc}"
                 self.done.set()
                 return
+        if self.lsl is not None:
+            self.lsl.feed(t_s, force_n, block.received_at or None)
         st = self.source.stats
         pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
         battery = f"  battery {self.battery}%" if self.battery is not None else ""
@@ -306,6 +314,8 @@ async def _record(args: argparse.Namespace) -> int:
                 fail(f"session store: {exc}")
         rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s)
         source.subscribe(rec.on_event)
+        if args.lsl:
+            rec.lsl = await _open_lsl(args, source, display)
         started = time.monotonic()
         await source.start_stream(args.rate)
         waiter = asyncio.ensure_future(rec.done.wait())
@@ -323,6 +333,8 @@ async def _record(args: argparse.Namespace) -> int:
         await asyncio.wait_for(source.disconnect(), 10.0)
     except (TimeoutError, DeviceError):
         pass
+    if rec.lsl is not None:
+        await _close_lsl(rec.lsl, display)
     try:
         writer.close()
     except OSError as exc:
@@ -352,6 +364,40 @@ async def _record(args: argparse.Namespace) -> int:
     if not store_ok:
         fail(f"{stored}; the {rows} samples are in {out}")
     return 0
+
+
+async def _open_lsl(args: argparse.Namespace, source: ForceSource, display: LiveDisplay) -> Any:
+    """The LSL outlets for this source (named after it, source_id = its serial), after an optional wait for an inlet."""
+    from sensorapp.interop.lsl import LslOutlet, LslRecording, LslUnavailableError
+
+    from . import fail
+
+    info = source.info
+    capabilities = getattr(source, "capabilities", None)
+    rate = args.rate or (info.rate_hz if info else None) or getattr(capabilities, "default_rate_hz", None)
+    name = info.name if info else getattr(source, "name", "force")
+    try:
+        outlet = LslOutlet(name, info.serial if info else "", rate, model=info.model if info else "")
+    except (LslUnavailableError, RuntimeError) as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else "Lab Streaming Layer could not open its outlet")
+    display.message(f"LSL: streaming {outlet.name!r} (type Force, {rate or 'irregular'} Hz) and {outlet.name + ' markers'!r} (type Markers)")
+    if args.lsl_wait:
+        deadline = time.monotonic() + args.lsl_wait
+        while not outlet.have_consumers() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        display.message("LSL: an inlet is connected" if outlet.have_consumers() else f"LSL: no inlet after {args.lsl_wait:g} s; streaming anyway")
+    return LslRecording(outlet, side=args.side)
+
+
+async def _close_lsl(lsl: Any, display: LiveDisplay) -> None:
+    """Last markers, then give connected inlets time to pull what they have before the outlets go."""
+    from sensorapp.interop.lsl import CLOSE_LINGER_S
+
+    lsl.finish()
+    if lsl.outlet.have_consumers():
+        await asyncio.sleep(CLOSE_LINGER_S)
+    lsl.outlet.close()
+    display.message(f"LSL: {lsl.outlet.samples_pushed} samples and {lsl.outlet.markers_pushed} markers sent")
 
 
 def _patient_id(store: Any, name: str | None) -> int | None:
