@@ -70,14 +70,28 @@ class SimulatedBleakScanner(BaseBleakScanner):
 
     async def _advertise(self) -> None:
         world = current_world()
+        next_due: dict[str, int] = {}
         while True:
             now = world.now_us()
+            tick_s = ADVERTISING_INTERVAL_S
             for dev in list(world.devices.values()):
                 if not dev.advertising(now):
                     continue
+                # a device that broadcasts readings (a WH-C06 scale) advertises on its own interval, with them
+                own_interval_s = getattr(dev.belt, "advertising_interval_s", None)
+                manufacturer_data: dict[int, bytes] = {}
+                if own_interval_s is not None:
+                    tick_s = min(tick_s, own_interval_s / 4 / world.clock.speed)
+                    if now < next_due.get(dev.address, 0):
+                        continue
+                    next_due[dev.address] = max(next_due.get(dev.address, 0) + int(own_interval_s * 1e6), now)
+                    reading = getattr(dev.belt, "manufacturer_data")(now)  # noqa: B009 - only broadcasting devices have it
+                    if reading is None:
+                        continue  # this advertisement was not received
+                    manufacturer_data = reading
                 adv = AdvertisementData(
                     local_name=dev.belt.name,
-                    manufacturer_data={},
+                    manufacturer_data=manufacturer_data,
                     service_data={},
                     service_uuids=list(profile_of(dev.belt).advertised_uuids),
                     tx_power=0,
@@ -88,7 +102,7 @@ class SimulatedBleakScanner(BaseBleakScanner):
                     continue
                 device = self.create_or_update_device(dev.address, dev.address, dev.belt.name, {"simulated": True}, adv)
                 self.call_detection_callbacks(device, adv)
-            await asyncio.sleep(ADVERTISING_INTERVAL_S)
+            await asyncio.sleep(tick_s)
 
 
 class SimulatedBleakClient(BaseBleakClient):

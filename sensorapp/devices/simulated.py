@@ -4,13 +4,17 @@ Tindeq Progressor can take the belt's place (``SimulationOptions(device="progres
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from firmware_protocol import gatt
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
+from sensorapp.simulation.virtual_crimpdeq import virtual_crimpdeq
+from sensorapp.simulation.virtual_forceboard import VirtualForceBoard, VirtualForceBoardConfig
 from sensorapp.simulation.virtual_progressor import VirtualProgressor, VirtualProgressorConfig
+from sensorapp.simulation.virtual_whc06 import VirtualWhc06, VirtualWhc06Config
 from sensorapp.simulation.world import LinkDrop, SimClock, SimulatedDevice, SimulatedWorld, simulated_address
 
 from .base import DeviceDescriptor, ForceSource
@@ -28,7 +32,7 @@ class SimulationOptions:
     boot_offset_us: int = 0
     fail_connects: int = 0
     patient: PatientProfile | None = None  # None: the default patient with this seed
-    device: str = "belt"  # or "progressor": a virtual Tindeq Progressor instead of the belt
+    device: str = "belt"  # or "progressor", "crimpdeq", "forceboard", "whc06": that virtual device instead of the belt
     max_step_s: float | None = None  # a virtual clock for tests: see SimClock (None: device time follows the host)
 
 
@@ -43,6 +47,14 @@ class Simulation:
 
 
 _current: Simulation | None = None
+
+
+OTHER_DEVICES: dict[str, Callable[[SimulationOptions, VirtualPatient], Any]] = {
+    "crimpdeq": lambda o, p: virtual_crimpdeq(p.force_at, device_id=0xC1DE, seed=o.seed, packet_loss=o.packet_loss),
+    "forceboard": lambda o, p: VirtualForceBoard(VirtualForceBoardConfig(seed=o.seed, packet_loss=o.packet_loss, att_mtu=o.att_mtu), force_fn=p.force_at),
+    "whc06": lambda o, p: VirtualWhc06(VirtualWhc06Config(seed=o.seed, packet_loss=o.packet_loss), force_fn=p.force_at),
+}
+"""Virtual devices that can take the belt's place besides the Progressor (``SimulationOptions.device``)."""
 
 
 def start_simulation(options: SimulationOptions = SimulationOptions()) -> DeviceDescriptor:
@@ -67,8 +79,11 @@ def start_simulation(options: SimulationOptions = SimulationOptions()) -> Device
             force_fn=patient.force_at,
         )
         address = simulated_address(belt.config.serial)
+    elif options.device in OTHER_DEVICES:
+        belt = OTHER_DEVICES[options.device](options, patient)
+        address = simulated_address(belt.config.serial if hasattr(belt.config, "serial") else belt.config.device_id & 0xFFFFFFFF)
     else:
-        raise ValueError(f"simulated device must be 'belt' or 'progressor', not {options.device!r}")
+        raise ValueError(f"simulated device must be one of belt, progressor, {', '.join(OTHER_DEVICES)}; not {options.device!r}")
     world = SimulatedWorld(SimClock(options.speed, max_step_s=options.max_step_s))
     device = world.add(SimulatedDevice(address, belt, link_drops=options.link_drops, fail_connects=options.fail_connects))  # type: ignore[arg-type]
     install_world(world)
@@ -91,9 +106,22 @@ def patient_begins_session() -> bool:
 
 def open_source(descriptor: DeviceDescriptor, **options: Any) -> ForceSource:
     """Registry entry point: the same source class as hardware, on the simulated radio."""
-    if _current is not None and _current.descriptor.address == descriptor.address and _current.options.device == "progressor":
+    kind = _current.options.device if _current is not None and _current.descriptor.address == descriptor.address else "belt"
+    if kind in ("whc06", "forceboard"):
+        assert _current is not None
+        world = _current.world
+        opener = "sensorapp.devices.whc06" if kind == "whc06" else "sensorapp.devices.forceboard"
+        import importlib
+
+        backend = {"scanner_backend": SimulatedBleakScanner} if kind == "whc06" else {"client_backend": SimulatedBleakClient, "scanner_backend": SimulatedBleakScanner}
+        source: ForceSource = importlib.import_module(opener).open_source(
+            DeviceDescriptor(kind, descriptor.address, descriptor.name), timeline_clock=lambda: world.now_us() / 1e6, **backend, **options
+        )
+        return source
+    if kind in ("progressor", "crimpdeq"):
         from .progressor import ProgressorSource
 
+        assert _current is not None
         world = _current.world
         return ProgressorSource(
             descriptor.address,

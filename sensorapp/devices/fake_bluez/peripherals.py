@@ -7,6 +7,7 @@ from typing import Any
 
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
+from sensorapp.simulation.virtual_crimpdeq import virtual_crimpdeq
 from sensorapp.simulation.virtual_forceboard import VirtualForceBoard, VirtualForceBoardConfig
 from sensorapp.simulation.virtual_progressor import VirtualProgressor, VirtualProgressorConfig
 from sensorapp.simulation.virtual_whc06 import VirtualWhc06, VirtualWhc06Config
@@ -59,16 +60,6 @@ def forceboard_address(serial: int) -> str:
     return "E5:F0:B0:" + ":".join(f"{x:02X}" for x in (serial & 0xFFFFFF).to_bytes(3, "big"))
 
 
-class VirtualCrimpdeq(VirtualProgressor):
-    """A Progressor-compatible clone (Crimpdeq firmware): the same protocol under its own name."""
-
-    advertised_name = "Crimpdeq"
-
-    @property
-    def name(self) -> str:
-        return self.advertised_name
-
-
 def crimpdeq_device(
     device_id: int = 0x0000_0000_C1DE,
     *,
@@ -80,11 +71,8 @@ def crimpdeq_device(
     **config: Any,
 ) -> SimulatedDevice:
     """A Crimpdeq: one sample per notification at 80 Hz (``config``: VirtualProgressorConfig fields)."""
-    config.setdefault("samples_per_frame", 1)
-    config.setdefault("slot_us", 6_250)  # with the empty slot after each notification: one sample per 12.5 ms
     person = VirtualPatient(patient or PatientProfile(seed=seed))
-    unit = VirtualCrimpdeq(VirtualProgressorConfig(device_id=device_id, seed=seed, **config), force_fn=person.force_at)
-    unit.advertised_name = name
+    unit = virtual_crimpdeq(person.force_at, name, device_id=device_id, seed=seed, **config)
     return _in_range(progressor_address(device_id), unit, person, rssi_dbm, link_drops, 0)
 
 
