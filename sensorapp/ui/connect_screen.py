@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -66,6 +67,9 @@ class ConnectScreen(QWidget):
         self.tare_button = QPushButton("Zero (tare)")
         self.tare_button.setToolTip("Relax the leg with the belt just tight, then zero: takes 1 s.")
         self.tare_button.clicked.connect(lambda: self.controller.run(self.controller.tare(), "Tare"))
+        self.lsl_check = QCheckBox("Stream to Lab Streaming Layer (LSL)")
+        self.lsl_check.setToolTip("Force (N) and rep markers on the device clock, for LabRecorder or any LSL inlet")
+        self.lsl_check.toggled.connect(lambda on: self.lsl_check.setChecked(self.controller.set_lsl_enabled(on)))
         self.continue_button = theme.named(QPushButton("Start exercise \u2192"), "primary")
         self.continue_button.setFont(theme.font(18, bold=True))
         self.continue_button.clicked.connect(self.continue_requested.emit)
@@ -99,6 +103,7 @@ class ConnectScreen(QWidget):
         right.addWidget(theme.named(QLabel("Force now"), "muted"))
         right.addWidget(self.live_force)
         right.addWidget(self.tare_button)
+        right.addWidget(self.lsl_check)
         right.addStretch(1)
         right.addWidget(self.continue_button)
         lay = QHBoxLayout(self)

@@ -31,6 +31,7 @@ from sensorapp.devices.base import (
     StreamEnded,
 )
 from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+from sensorapp.signal.detector import OnlineRepDetector
 from sensorapp.storage import SessionRecorder, SessionStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class AppController(QObject):
         self._commit_timer = QTimer(self)
         self._commit_timer.setInterval(500)
         self._commit_timer.timeout.connect(self._commit_due)
+        self.lsl_enabled = False  # the "Stream to LSL" toggle; the outlet exists while connected
+        self.lsl: Any = None  # a sensorapp.interop.lsl.LslRecording
 
     # ------------------------------------------------------------ store
 
@@ -213,6 +216,8 @@ class AppController(QObject):
             self.connection_changed.emit()
             raise
         self.ring.clear()
+        if self.lsl_enabled:
+            self._open_lsl()
         self._remember(descriptor)
         info = source.info
         self.message.emit(f"Connected to {info.name if info else descriptor.name}")
@@ -231,6 +236,7 @@ class AppController(QObject):
             self.link_state_changed.emit(self.link_state)
 
     def _detach(self) -> None:
+        self._close_lsl()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -255,6 +261,38 @@ class AppController(QObject):
             return None
         return DeviceDescriptor(str(value["kind"]), str(value["address"]), str(value["name"]))
 
+    # ------------------------------------------------------------ Lab Streaming Layer
+
+    def set_lsl_enabled(self, enabled: bool) -> bool:
+        """Stream force and markers to LSL while connected; returns whether it is on (False if LSL failed)."""
+        self.lsl_enabled = enabled
+        if not enabled:
+            self._close_lsl()
+        elif self.source is not None and self.lsl is None:
+            self._open_lsl()
+        return self.lsl_enabled
+
+    def _open_lsl(self) -> None:
+        from sensorapp.interop.lsl import LslOutlet, LslRecording, LslUnavailableError
+
+        info = self.source.info if self.source is not None else None
+        name = info.name if info else (self.descriptor.name if self.descriptor else "force")
+        try:
+            outlet = LslOutlet(name, info.serial if info else "", info.rate_hz if info else None, model=info.model if info else "")
+        except (LslUnavailableError, RuntimeError) as exc:
+            self.lsl_enabled = False
+            self.error.emit(str(exc).splitlines()[0] if str(exc) else "Lab Streaming Layer could not start")
+            return
+        session = self.session
+        side = session.side if session is not None and session.active else None
+        self.lsl = LslRecording(outlet, side=side, detector=OnlineRepDetector(self.protocol.detector_params(), side=side))
+        self.message.emit(f"Streaming to LSL as '{outlet.name}' (type Force) with markers")
+
+    def _close_lsl(self) -> None:
+        lsl, self.lsl = self.lsl, None
+        if lsl is not None:
+            lsl.close()
+
     # ------------------------------------------------------------ events
 
     def _on_event(self, event: SourceEvent) -> None:
@@ -274,6 +312,10 @@ class AppController(QObject):
                 session.feed(block.t_s, block.force_n)
                 if session.finished and not self._finished_emitted:
                     self._session_over()
+            if self.lsl is not None:
+                if session is not None and session.active:
+                    self.lsl.set_side(session.side, float(block.t_s[0]))
+                self.lsl.feed(block.t_s, block.force_n, block.received_at or None)
         elif isinstance(event, LinkStateChanged):
             self.link_state = event.state.value
             self.link_state_changed.emit(self.link_state)
