@@ -25,10 +25,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Pair:
-    """Seconds of the measured code and of its reference, one entry per alternation."""
+    """Seconds of the measured code and of one reference call, one entry per alternation."""
 
     measured_s: list[float]
     reference_s: list[float]
+    reference_calls: int = 1  # reference calls per timing, so that both take about as long
 
     @property
     def ratio(self) -> float:
@@ -44,32 +45,39 @@ class Pair:
         return statistics.median(self.reference_s)
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], object], calls: int = 1) -> float:
+    """Seconds per call of ``calls`` back-to-back calls."""
     t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t0) / calls
 
 
 def interleaved(
     measure: Callable[[], object],
     reference: Callable[[], object],
     repeat: int = 5,
-    warmup: bool = True,
+    max_reference_calls: int = 50,
 ) -> Pair:
-    """Time ``measure`` and ``reference`` alternately ``repeat`` times (order swapped every round)."""
-    if warmup:
-        measure()
-        reference()
+    """Time ``measure`` and ``reference`` alternately ``repeat`` times (order swapped every round).
+
+    A warm-up call of each sets how many reference calls make one reference timing, so that
+    it lasts about as long as one measured call: load that comes and goes (other jobs'
+    test runs) then falls on both alike, which a 30 ms reference beside a 2 s run would miss.
+    """
+    m0 = timed(measure)
+    r0 = timed(reference)
+    calls = max(1, min(max_reference_calls, round(m0 / max(r0, 1e-9))))
     ms: list[float] = []
     rs: list[float] = []
     for k in range(repeat):
         if k % 2 == 0:
             ms.append(timed(measure))
-            rs.append(timed(reference))
+            rs.append(timed(reference, calls))
         else:
-            rs.append(timed(reference))
+            rs.append(timed(reference, calls))
             ms.append(timed(measure))
-    return Pair(ms, rs)
+    return Pair(ms, rs, calls)
 
 
 def fmt_s(seconds: float) -> str:
@@ -119,8 +127,9 @@ def report(targets: list[Target], title: str = "") -> int:
             print(f"{'':<36}{note}")
         if not t.passed:
             failed.append(t.name)
-    runs = " / ".join(str(len(t.pair.measured_s)) for t in targets)
-    print(f"(medians of {runs} alternating runs of code and reference; ratio = median of per-run measured / reference)")
+    runs = " / ".join(f"{len(t.pair.measured_s)} x {t.pair.reference_calls}" for t in targets)
+    print(f"(medians of {runs} alternating runs of code and reference (runs x reference calls per run, so both last")
+    print(" about as long); ratio = median of per-run measured / reference-per-call)")
     if failed:
         print("FAIL: " + "; ".join(failed))
         return 1
