@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
         "--lsl", action="store_true",
         help="also stream to Lab Streaming Layer: a Force stream (N, device-clock timestamps) and a Markers stream (see docs/interop.md)",
     )
-    p.add_argument("--lsl-wait", type=positive_float, metavar="S", help="with --lsl: wait up to S seconds for an LSL inlet before streaming")
+    p.add_argument("--lsl-wait", type=positive_float, metavar="S", help="wait up to S seconds for an LSL inlet before streaming (implies --lsl)")
     from .sessions import add_data_dir_argument
 
     add_data_dir_argument(p)
@@ -314,7 +314,7 @@ async def _record(args: argparse.Namespace) -> int:
                 fail(f"session store: {exc}")
         rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s)
         source.subscribe(rec.on_event)
-        if args.lsl:
+        if args.lsl or args.lsl_wait:
             rec.lsl = await _open_lsl(args, source, display)
         started = time.monotonic()
         await source.start_stream(args.rate)
