@@ -70,7 +70,7 @@ install -D -m 644 packaging/linux/io.github.sensorapp.svg "$PKG/usr/share/icons/
 cat > "$PKG/usr/share/doc/sensorapp/copyright" <<COPY
 sensorapp $VERSION: MIT licence.
 Bundled: Python (PSF licence), Qt 6 and PySide6 (LGPL-3.0), numpy and OpenBLAS (BSD), pyqtgraph (MIT),
-qasync (BSD-2-Clause), bleak (MIT), dbus-fast (MIT), platformdirs (MIT). Their licence files are in
+qasync (BSD-2-Clause), bleak (MIT), dbus-fast (MIT), platformdirs (MIT). Their metadata (licence names; licence texts where the wheels ship them) is in
 /opt/sensorapp/_internal/*.dist-info/.
 COPY
 installed_kb=$(du -sk "$PKG" | cut -f1)
