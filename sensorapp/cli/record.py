@@ -68,7 +68,10 @@ def register(sub: Any) -> None:
         "--lsl", action="store_true",
         help="also stream to Lab Streaming Layer: a Force stream (N, device-clock timestamps) and a Markers stream (see docs/interop.md)",
     )
-    p.add_argument("--lsl-wait", type=positive_float, metavar="S", help="wait up to S seconds for an LSL inlet before streaming (implies --lsl)")
+    p.add_argument(
+        "--lsl-wait", type=positive_float, metavar="S",
+        help=f"wait up to S seconds for an LSL inlet before streaming (default {LSL_WAIT_S:g} s; implies --lsl)",
+    )
     from .sessions import add_data_dir_argument
 
     add_data_dir_argument(p)
@@ -123,6 +126,9 @@ class LiveDisplay:
             self._line_open = False
 
 
+# An inlet already looking for the stream finds it within about a second; waiting this long for one
+# means it gets every sample, and without one the recording starts only this much later.
+LSL_WAIT_S = 2.0
 SYNC_SPAN_S = 0.5  # seconds of the source's pace a crash may lose (device seconds / speed)
 
 
@@ -381,11 +387,11 @@ async def _open_lsl(args: argparse.Namespace, source: ForceSource, display: Live
     except (LslUnavailableError, RuntimeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else "Lab Streaming Layer could not open its outlet")
     display.message(f"LSL: streaming {outlet.name!r} (type Force, {rate or 'irregular'} Hz) and {outlet.name + ' markers'!r} (type Markers)")
-    if args.lsl_wait:
-        deadline = time.monotonic() + args.lsl_wait
-        while not outlet.have_consumers() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        display.message("LSL: an inlet is connected" if outlet.have_consumers() else f"LSL: no inlet after {args.lsl_wait:g} s; streaming anyway")
+    wait_s = args.lsl_wait or LSL_WAIT_S
+    deadline = time.monotonic() + wait_s
+    while not outlet.have_consumers() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    display.message("LSL: an inlet is connected" if outlet.have_consumers() else f"LSL: no inlet after {wait_s:g} s; streaming anyway")
     return LslRecording(outlet, side=args.side)
 
 
