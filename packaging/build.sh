@@ -74,8 +74,11 @@ qasync (BSD-2-Clause), bleak (MIT), dbus-fast (MIT), platformdirs (MIT). Their m
 /opt/sensorapp/_internal/*.dist-info/.
 COPY
 installed_kb=$(du -sk "$PKG" | cut -f1)
-# The bundle brings its own Qt and Python; from the system it needs the C library, the X11/Wayland
-# client libraries Qt's window plugins load, fontconfig and D-Bus (BlueZ).
+# The bundle brings its own Qt and Python and most libraries PyInstaller found on the build machine;
+# what it leaves to the system (ldd over the onedir, mapped with dpkg -S): the C library, GL/EGL,
+# libxcb, Wayland's client; and what Qt's xcb plugin needs that is often missing on minimal installs
+# (without them Qt aborts on X11), so apt brings them. Wayland cursors/EGL and GTK3 (native dialogs)
+# are optional.
 cat > "$PKG/DEBIAN/control" <<CTRL
 Package: sensorapp
 Version: $VERSION
@@ -84,8 +87,9 @@ Maintainer: The sensorapp developers <sensorapp@users.noreply.github.com>
 Installed-Size: $installed_kb
 Section: science
 Priority: optional
-Depends: libc6 (>= 2.28), libfontconfig1, libfreetype6, libglib2.0-0, libdbus-1-3, libxkbcommon0, libegl1, libgl1
-Recommends: libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxkbcommon-x11-0, libwayland-client0, bluez
+Depends: libc6 (>= 2.28), libgl1, libegl1, libxcb1, libwayland-client0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1
+Recommends: libwayland-cursor0, libwayland-egl1, bluez
+Suggests: libgtk-3-0
 Description: guided isometric hip holds with a Bluetooth load-cell belt
  Desktop companion for a BLE load cell in an ankle belt: guides the patient through
  6-second holds rep by rep from what the belt measures, and gives the therapist
