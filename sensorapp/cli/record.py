@@ -212,7 +212,7 @@ class Recording:
     def _sync_csv(self) -> None:
         """fsync the CSV now: a starved process that got a burst must not hold seconds of it unsynced."""
         # SamplesCsvWriter syncs by wall time on its own; this adds the device-time rule the store uses
-        self.writer._sync()
+        self.writer.sync()
         self._synced_t_s = self.written.last_t_s
 
     def _flush_store(self) -> None:

@@ -612,7 +612,7 @@ class SamplesCsvWriter:
             # kept open across write() calls until close(): no context manager fits
             self._file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
             self._file.write(",".join(HEADER) + "\n")
-            self._sync()
+            self.sync()
         except OSError as exc:
             raise OSError(exc.errno, f"cannot write {self.path}: {exc.strerror}") from None
         return self
@@ -638,7 +638,7 @@ class SamplesCsvWriter:
         if self._pending_rows >= WRITE_BATCH_ROWS:
             self._write_pending()
         if self._clock() - self._last_sync >= self._sync_interval_s:
-            self._sync()
+            self.sync()
 
     def _write_pending(self) -> None:
         assert self._file is not None
@@ -651,7 +651,8 @@ class SamplesCsvWriter:
             side = np.concatenate([np.full(t.size, s, dtype=object) if isinstance(s, str) else s for t, _, s in pending])
         self._file.write(format_rows(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]), side))
 
-    def _sync(self) -> None:
+    def sync(self) -> None:
+        """Write what is buffered and fsync it now (a caller may add its own rule, e.g. by device time)."""
         assert self._file is not None
         self._write_pending()
         self._file.flush()
@@ -661,7 +662,7 @@ class SamplesCsvWriter:
     def close(self) -> None:
         if self._file is not None:
             try:
-                self._sync()
+                self.sync()
             finally:
                 self._file.close()
                 self._file = None
