@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sensorapp.acquisition.blocks import SampleBlock, StreamStats
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,7 @@ class ForceSource(abc.ABC):
     can (``LinkLost``, ``Reconnecting``, ``LinkRestored``) and resumes the stream.
     """
 
+    name: str = "the device"  # what messages call it; sources set the device's own name
     kind: str  # per class; the belt class sets it per instance ("simulated" for the virtual belt)
 
     def __init__(self) -> None:
@@ -213,6 +216,35 @@ class ForceSource(abc.ABC):
                 self._listeners.remove(listener)
 
         return unsubscribe
+
+    async def rest_window(self, window_s: float, max_spread_n: float, *, silent: str) -> np.ndarray:
+        """Forces of the next ``window_s`` of device time from the stream, refused unless at rest.
+
+        For sources that tare from their own samples. ``silent`` completes "NAME ... for S s; cannot tare"
+        when nothing arrives (e.g. "sent no force"); a max-min spread over ``max_spread_n`` is a moving load.
+        """
+        blocks: list[SampleBlock] = []
+        enough = asyncio.Event()
+
+        def listen(event: SourceEvent) -> None:
+            if isinstance(event, SamplesReceived):
+                blocks.append(event.block)
+                if blocks[-1].t_s[-1] - blocks[0].t_s[0] >= window_s:
+                    enough.set()
+
+        unsubscribe = self.subscribe(listen)
+        timeout = window_s + 3.0
+        try:
+            await asyncio.wait_for(enough.wait(), timeout)
+        except TimeoutError:
+            raise CommandTimeoutError(f"{self.name} {silent} for {timeout:g} s; cannot tare") from None
+        finally:
+            unsubscribe()
+        force_n = np.concatenate([b.force_n for b in blocks])
+        spread_n = float(force_n.max() - force_n.min())
+        if spread_n > max_spread_n:
+            raise TareRejectedError(f"the load moved during tare (force varied by {spread_n:.1f} N); relax and try again")
+        return force_n
 
     def emit(self, event: SourceEvent) -> None:
         for listener in list(self._listeners):

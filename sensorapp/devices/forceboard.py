@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 
@@ -29,12 +28,9 @@ from sensorapp.acquisition.forceboard_stream import ASSUMED_RATE_HZ, ForceBoardS
 
 from .base import (
     BatteryChanged,
-    CommandTimeoutError,
     DeviceError,
     SamplesReceived,
-    SourceEvent,
     SourceInfo,
-    TareRejectedError,
 )
 from .ble_source import BLE_ERRORS, BleForceSource
 
@@ -127,10 +123,7 @@ class ForceBoardSource(BleForceSource):
         if started_here:
             await self._start(None)
         try:
-            force_n = await self._collect(TARE_WINDOW_S)
-            spread_n = float(force_n.max() - force_n.min())
-            if spread_n > TARE_MAX_SPREAD_N:
-                raise TareRejectedError(f"the load moved during tare (force varied by {spread_n:.1f} N); relax and try again")
+            force_n = await self.rest_window(TARE_WINDOW_S, TARE_MAX_SPREAD_N, silent="sent no force")
             await self._mode(fp.Mode.TARE)
             if not started_here:
                 await self._mode(fp.Mode.STREAM)  # the mode byte replaced streaming: resume it
@@ -139,26 +132,6 @@ class ForceBoardSource(BleForceSource):
         finally:
             if started_here and self._client is not None and self._client.is_connected:
                 await self._stop()
-
-    async def _collect(self, window_s: float) -> np.ndarray:
-        blocks: list[Any] = []
-        enough = asyncio.Event()
-
-        def listen(event: SourceEvent) -> None:
-            if isinstance(event, SamplesReceived):
-                blocks.append(event.block)
-                if blocks[-1].t_s[-1] - blocks[0].t_s[0] >= window_s:
-                    enough.set()
-
-        unsubscribe = self.subscribe(listen)
-        timeout = window_s + 3.0
-        try:
-            await asyncio.wait_for(enough.wait(), timeout)
-        except TimeoutError:
-            raise CommandTimeoutError(f"{self.name} sent no force for {timeout:g} s; cannot tare") from None
-        finally:
-            unsubscribe()
-        return np.concatenate([b.force_n for b in blocks])
 
     async def read_battery(self) -> int | None:
         try:

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
@@ -34,7 +33,6 @@ from sensorapp.acquisition import whc06_protocol as wp
 from sensorapp.acquisition.whc06_stream import Whc06StreamDecoder
 
 from .base import (
-    CommandTimeoutError,
     DeviceError,
     DeviceNotFoundError,
     ForceSource,
@@ -43,10 +41,8 @@ from .base import (
     LinkState,
     Reconnecting,
     SamplesReceived,
-    SourceEvent,
     SourceFailed,
     SourceInfo,
-    TareRejectedError,
     cancel_and_wait,
 )
 from .ble_source import BLE_ERRORS, bluetooth_error, scanner_backend_args
@@ -211,37 +207,14 @@ class Whc06Source(ForceSource):
         if started_here:
             await self.start_stream()
         try:
-            force_n = await self._collect(TARE_WINDOW_S)
+            force_n = await self.rest_window(TARE_WINDOW_S, TARE_MAX_SPREAD_N, silent="broadcast no weight")
         finally:
             if started_here:
                 await self.stop_stream()
-        spread_n = float(force_n.max() - force_n.min())
-        if spread_n > TARE_MAX_SPREAD_N:
-            raise TareRejectedError(f"the load moved during tare (force varied by {spread_n:.1f} N); relax and try again")
         removed = float(force_n.mean())
         self.decoder.tare_n += removed
         self.tared = True
         return removed
-
-    async def _collect(self, window_s: float) -> np.ndarray:
-        blocks: list[Any] = []
-        enough = asyncio.Event()
-
-        def listen(event: SourceEvent) -> None:
-            if isinstance(event, SamplesReceived):
-                blocks.append(event.block)
-                if blocks[-1].t_s[-1] - blocks[0].t_s[0] >= window_s:
-                    enough.set()
-
-        unsubscribe = self.subscribe(listen)
-        timeout = window_s + 3.0
-        try:
-            await asyncio.wait_for(enough.wait(), timeout)
-        except TimeoutError:
-            raise CommandTimeoutError(f"{self.name} broadcast no weight for {timeout:g} s; cannot tare") from None
-        finally:
-            unsubscribe()
-        return np.concatenate([b.force_n for b in blocks])
 
 
 def open_source(descriptor: Any, **options: Any) -> Whc06Source:
