@@ -19,7 +19,7 @@ from sensorapp.signal import DetectorParams, SignalInputError, analyze, summariz
 from sensorapp.signal.report import analysis_document, recording_info, render_text
 from sensorapp.storage.samples_csv import SamplesCsvError, read_samples_csv
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = 1  # a missing or malformed file is a file error (README: Exit codes); bad options exit 2 via argparse
 
 
 def _number(kind: str, minimum: float, maximum: float = math.inf) -> Callable[[str], float]:
@@ -75,7 +75,7 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Analyse ``args.file``; 0 on success, 2 on bad input."""
+    """Analyse ``args.file``; 0 on success, 1 for a missing or malformed file."""
     try:
         table = read_samples_csv(args.file)
     except SamplesCsvError as exc:

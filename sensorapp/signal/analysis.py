@@ -16,7 +16,7 @@ import numpy as np
 from .detector import _RepEngine
 from .events import RepRejected
 from .metrics import Rep
-from .params import DetectorParams
+from .params import MAX_ABS_TIME_S, DetectorParams
 
 SideInput = str | None | np.ndarray
 
@@ -36,10 +36,6 @@ class Analysis:
     reps: list[Rep]
     rejections: list[RepRejected]
 
-
-# Beyond this the detector's device-time grid (multiples of baseline_update_s) cannot be
-# computed (1e308 / 0.5 overflows) and float64 cannot tell 1 kHz samples apart; no clock gets there.
-MAX_ABS_TIME_S = 1e13
 SIDE_NAMES: tuple[str, ...] = ("", "left", "right")  # uint8 side code -> label (as the store codes it)
 _CHECK_BLOCK = 1 << 16  # validation works in blocks: no full-length temporaries
 

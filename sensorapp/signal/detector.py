@@ -31,7 +31,7 @@ from .engine import CONTRACTION_PHASES, _RepEngine
 from .events import DetectorEvent, RepRejected, RepState
 from .levels import noise_sigma
 from .metrics import Rep
-from .params import DetectorParams
+from .params import MAX_ABS_TIME_S, DetectorParams
 
 # _RepEngine is what analysis.py runs offline; noise_sigma was public here before the split.
 __all__ = ["OnlineRepDetector", "_RepEngine", "noise_sigma"]
@@ -66,6 +66,8 @@ class OnlineRepDetector:
         t_last = float(t_s[-1])
         if not t_first > e._last_t or (k > 1 and not t_last > t_first):
             raise ValueError(f"feed: time must increase (got {t_first!r} after {e._last_t!r})")
+        if not (t_first >= -MAX_ABS_TIME_S and t_last <= MAX_ABS_TIME_S):
+            raise ValueError(f"feed: device time {t_last!r} s is out of range (|t| <= {MAX_ABS_TIME_S:g} s)")
         return e.feed(t_s, force_n)
 
     def flush(self) -> list[DetectorEvent]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+# Beyond this the detector's device-time grid (multiples of baseline_update_s) cannot be
+# computed (1e308 / 0.5 overflows) and float64 cannot tell 1 kHz samples apart; no clock gets there.
+MAX_ABS_TIME_S = 1e13
+
 
 @dataclass(frozen=True)
 class DetectorParams:

@@ -65,10 +65,10 @@ def test_table_report(two_sides: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_malformed_csv_names_the_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("time_s,force_n\n0.00,1.0\n0.01,1.0\n0.02,oops\n")
-    assert run_cli(["analyze", str(bad)]) == 2
+    assert run_cli(["analyze", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "row 4" in err and "Traceback" not in err
-    assert run_cli(["analyze", str(tmp_path / "missing.csv")]) == 2
+    assert run_cli(["analyze", str(tmp_path / "missing.csv")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err
 
@@ -105,7 +105,7 @@ def test_absurd_times_are_one_line_errors_naming_the_row(
 ) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(f"time_s,force_n\n0.00,1.0\n0.01,1.0\n{bad_time},1.0\n0.03,1.0\n")
-    assert run_cli(["analyze", str(bad)]) == 2
+    assert run_cli(["analyze", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err and "Traceback" not in err
 

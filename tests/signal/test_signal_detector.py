@@ -361,3 +361,17 @@ def test_live_hold_timer_bridges_short_dips_and_ends_at_a_long_one() -> None:
     progress = [e for e in events if isinstance(e, HoldProgress)]
     assert progress and all(b.t_s - a.t_s >= p.progress_interval_s - 1e-9 for a, b in itertools.pairwise(progress))
     assert not any(isinstance(e, TargetReached) for e in events)  # neither hold reached 6 s
+
+
+def test_online_detector_refuses_device_times_beyond_its_grid() -> None:
+    from sensorapp.signal.detector import OnlineRepDetector
+    from sensorapp.signal.params import MAX_ABS_TIME_S
+
+    det = OnlineRepDetector()
+    det.feed(np.array([0.0, 0.01]), np.zeros(2))
+    # 1e308 / baseline_update_s overflowed math.floor deep in the engine; now it is refused at the door.
+    with pytest.raises(ValueError, match="out of range"):
+        det.feed(np.array([1e308]), np.zeros(1))
+    with pytest.raises(ValueError, match="out of range"):
+        det.feed(np.array([MAX_ABS_TIME_S * 2]), np.zeros(1))
+    assert det.feed(np.array([0.02]), np.zeros(1)) == []  # the detector is still usable
