@@ -35,8 +35,11 @@ async def source_from_args(args: argparse.Namespace) -> ForceSource:
 
         if not 0.0 <= args.packet_loss <= 0.5:
             raise ValueError(f"--packet-loss must be between 0 and 0.5, got {args.packet_loss}")
-        if not 23 <= args.mtu <= 517:
-            raise ValueError(f"--mtu must be between 23 and 517, got {args.mtu}")
+        from firmware_protocol import gatt
+
+        # The belt accepts an MTU exchange up to 247 (SPEC section 2); BLE allows 517, the belt does not.
+        if not gatt.DEFAULT_ATT_MTU <= args.mtu <= gatt.PREFERRED_ATT_MTU:
+            raise ValueError(f"--mtu must be between {gatt.DEFAULT_ATT_MTU} and {gatt.PREFERRED_ATT_MTU} (the belt's largest), got {args.mtu}")
         options = SimulationOptions(
             speed=args.speed,
             seed=args.seed,

@@ -145,3 +145,14 @@ def test_the_window_names_what_this_machine_lacks(tmp_path: Path) -> None:
     assert proc.returncode == cli.EXIT_FAILURE
     assert "sudo apt install" in proc.stderr and all(m in proc.stderr for m in missing)
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("mtu", ["22", "248", "517"])
+def test_mtu_outside_what_the_belt_accepts_is_refused_as_documented(tmp_path: Path, mtu: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sensorapp", "record", "--simulate", "--mtu", mtu, "--duration", "1", "--no-store", "--out", str(tmp_path / "x.csv")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == cli.EXIT_USAGE
+    assert "between 23 and 247" in proc.stderr and not (tmp_path / "x.csv").exists()
+    assert "--mtu 23..247" in (ROOT / "README.md").read_text()
