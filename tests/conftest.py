@@ -16,6 +16,8 @@ import pytest
 def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the real user's session store: every test (and subprocess) gets its own."""
     monkeypatch.setenv("SENSORAPP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    # ... nor its settings (sensorapp/settings.py reads SENSORAPP_CONFIG_DIR first).
+    monkeypatch.setenv("SENSORAPP_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture(autouse=True)

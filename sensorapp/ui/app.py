@@ -13,6 +13,8 @@ import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from sensorapp.settings import SETTINGS_FILENAME, LastBelt, Settings, default_config_dir
+
 from . import theme
 from .controller import AppController
 from .main_window import MainWindow
@@ -42,14 +44,18 @@ def run_app(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("sensorapp")
     app.setOrganizationName("sensorapp")
-    theme.apply(app)
+    settings = load_settings()
+    theme.apply(app, large_text=settings.large_text)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    controller = AppController(QSettings(), simulation_speed=args.speed, simulation_seed=args.seed)
+    controller = AppController(settings, simulation_speed=args.speed, simulation_seed=args.seed)
     recovered = controller.open_store()
     window = MainWindow(controller)
     controller.announce_store(recovered)
-    window.fit_to_screen()
+    if settings.load_warning:
+        controller.error.emit(settings.load_warning)
+    if not window.restore_geometry():
+        window.fit_to_screen()
     window.show()
     exit_code = 0
     screenshot = Path(args.screenshot) if args.screenshot else None
@@ -101,3 +107,28 @@ def run_app(args: argparse.Namespace) -> int:
     with loop:
         loop.run_until_complete(closed.wait())
     return exit_code
+
+
+def load_settings() -> Settings:
+    """The settings file; at the first start after an update, the values the app kept in QSettings before."""
+    path = default_config_dir() / SETTINGS_FILENAME
+    if path.exists():
+        return Settings.load(path)
+    settings = Settings(path=path)
+    if migrate_qsettings(QSettings("sensorapp", "sensorapp"), settings):
+        settings.save_quietly()  # once: from now on the file exists and QSettings is not read again
+    return settings
+
+
+def migrate_qsettings(old: QSettings, settings: Settings) -> bool:
+    """Copy the last patient name and last device from the QSettings the app used before; True if any was there."""
+    found = False
+    patient = old.value("patient")
+    if isinstance(patient, str) and patient.strip():
+        settings.patient_name = patient.strip()
+        found = True
+    device = old.value("last_device")
+    if isinstance(device, dict) and all(isinstance(device.get(k), str) for k in ("kind", "address", "name")):
+        settings.last_belt = LastBelt(device["kind"], device["address"], device["name"])
+        found = True
+    return found

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from sensorapp.acquisition.ring_buffer import MirroredRing
 from sensorapp.devices.base import (
@@ -31,6 +31,7 @@ from sensorapp.devices.base import (
     StreamEnded,
 )
 from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
+from sensorapp.settings import LastBelt, Settings
 from sensorapp.signal.detector import OnlineRepDetector
 from sensorapp.storage import SessionRecorder, SessionStore, StorageError
 
@@ -49,17 +50,20 @@ class AppController(QObject):
     session_started = Signal()
     session_finished = Signal()
     history_changed = Signal()  # a session was saved or imported
+    settings_changed = Signal()  # units, sound, large text: screens re-read self.settings
 
     def __init__(
         self,
-        settings: QSettings | None = None,
+        settings: Settings | None = None,
         *,
         simulation_speed: float = 1.0,
         simulation_seed: int = 1,
         simulation_extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings
+        # None: defaults kept in memory only (tests, probes); a loaded Settings is saved on every change.
+        self.persist_settings = settings is not None
+        self.settings = settings if settings is not None else Settings()
         self.simulation_speed = simulation_speed
         self.simulation_seed = simulation_seed
         self.simulation_extra = simulation_extra or {}  # more SimulationOptions fields (tests: link drops)
@@ -77,7 +81,7 @@ class AppController(QObject):
         self.store: SessionStore | None = None
         self.store_error: str | None = None
         self.recorder: SessionRecorder | None = None
-        self.patient_name = str(settings.value("patient", "Patient")) if settings is not None else "Patient"
+        self.patient_name = self.settings.patient_name or "Patient"
         self.last_saved_session_id: int | None = None
         self._commit_timer = QTimer(self)
         self._commit_timer.setInterval(500)
@@ -250,16 +254,28 @@ class AppController(QObject):
         return removed
 
     def _remember(self, descriptor: DeviceDescriptor) -> None:
-        if self.settings is not None and descriptor.kind != "simulated":
-            self.settings.setValue("last_device", {"kind": descriptor.kind, "address": descriptor.address, "name": descriptor.name})
+        if descriptor.kind != "simulated":
+            self.settings.last_belt = LastBelt(descriptor.kind, descriptor.address, descriptor.name)
+            self.save_settings()
 
     def last_device(self) -> DeviceDescriptor | None:
-        if self.settings is None:
-            return None
-        value = self.settings.value("last_device")
-        if not isinstance(value, dict) or not {"kind", "address", "name"} <= set(value):
-            return None
-        return DeviceDescriptor(str(value["kind"]), str(value["address"]), str(value["name"]))
+        belt = self.settings.last_belt
+        return DeviceDescriptor(belt.kind, belt.address, belt.name) if belt is not None else None
+
+    # ------------------------------------------------------------ settings
+
+    def save_settings(self) -> None:
+        """Write the settings file (when this controller owns one); a failure is one line in the status strip."""
+        if not self.persist_settings:
+            return
+        problem = self.settings.save_quietly()
+        if problem is not None:
+            self.error.emit(problem)
+
+    def apply_settings(self) -> None:
+        """The settings dialog changed something: save, and let the screens redraw in the new units and text size."""
+        self.save_settings()
+        self.settings_changed.emit()
 
     # ------------------------------------------------------------ Lab Streaming Layer
 
@@ -372,5 +388,5 @@ class AppController(QObject):
 
     def set_patient(self, name: str) -> None:
         self.patient_name = name.strip() or "Patient"
-        if self.settings is not None:
-            self.settings.setValue("patient", self.patient_name)
+        self.settings.patient_name = self.patient_name
+        self.save_settings()

@@ -9,9 +9,11 @@ from pathlib import Path
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -24,6 +26,7 @@ from .connect_screen import ConnectScreen
 from .controller import AppController
 from .history_screen import HistoryScreen
 from .session_screen import SessionScreen
+from .shortcuts import SHORTCUTS
 from .summary_screen import SummaryScreen
 
 PREFERRED_SIZE = (1280, 820)  # logical pixels; smaller screens get what fits
@@ -76,32 +79,49 @@ class MainWindow(QMainWindow):
         self.link_label = theme.named(QLabel(""), "muted")
         self.message = theme.named(ElidedLabel(""), "muted")
         self.device_button = QPushButton("Device")
-        self.device_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.device_button.clicked.connect(self.show_connect)
         self.exercise_button = QPushButton("Exercise")
         self.exercise_button.clicked.connect(self.show_session)
         self.history_button = QPushButton("History")
         self.history_button.clicked.connect(self.show_history)
-        for b in (self.exercise_button, self.history_button):
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # One button for settings and help: the top bar must fit a 1024 px screen beside a long belt name.
+        self.menu_button = theme.accessible(QPushButton("\u2699"), "Settings and help", "Settings, keyboard shortcuts, about")
+        self.menu_button.setToolTip("Settings (Ctrl+,), keyboard shortcuts (F1), about (Shift+F1)")
+        self.menu_button.setFont(theme.font(16, bold=True))
+        self.menu = QMenu(self.menu_button)
+        self.menu.addAction("Settings\u2026", "Ctrl+,", self.show_settings)
+        self.menu.addAction("Keyboard shortcuts", "F1", self.show_shortcuts)
+        self.menu.addAction("About sensorapp", "Shift+F1", self.show_about)
+        self.menu_button.setMenu(self.menu)
+        # The top bar takes focus (Tab reaches it); on the Exercise screen the space bar is the
+        # session's shortcut, which Qt serves before a focused button would see the key.
+        for b, shortcut in ((self.device_button, "Ctrl+1"), (self.exercise_button, "Ctrl+2"), (self.history_button, "Ctrl+3")):
+            b.setToolTip(QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText))
         strip = QHBoxLayout()
         strip.addWidget(self.device_label)
         strip.addWidget(self.battery_label)
         strip.addWidget(self.link_label)
         strip.addWidget(self.message, 1)
-        strip.addWidget(self.device_button)
-        strip.addWidget(self.exercise_button)
-        strip.addWidget(self.history_button)
+        for b in (self.device_button, self.exercise_button, self.history_button, self.menu_button):
+            theme.named(b, "topbar")
+            strip.addWidget(b)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addLayout(strip)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
-        self.space.setContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.space.activated.connect(self._space)
-        QShortcut(QKeySequence.StandardKey.Quit, self).activated.connect(self.close)
+        self.shortcuts: dict[str, QShortcut] = {}
+        for entry in SHORTCUTS:
+            if not entry.action:
+                continue
+            bound = QShortcut(QKeySequence(entry.keys), self)
+            bound.setContext(Qt.ShortcutContext.WindowShortcut)
+            bound.activated.connect(getattr(self, entry.action))
+            self.shortcuts[entry.action] = bound
+        self.space = self.shortcuts["toggle_session"]
+        # Space belongs to the session only on the Exercise screen; elsewhere it presses the focused button.
+        self.stack.currentChanged.connect(self._screen_changed)
         for b in (self.session_screen.start_button, self.session_screen.abort_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # space must not also click a focused button
 
@@ -115,8 +135,63 @@ class MainWindow(QMainWindow):
         controller.link_state_changed.connect(lambda _s: self._refresh_strip())
         controller.message.connect(self._say)
         controller.error.connect(lambda text: self._say(text, error=True))
+        controller.settings_changed.connect(self._settings_changed)
         self._closing = False
         self._refresh_strip()
+        self._screen_changed()
+
+    # ------------------------------------------------------------ settings, help
+
+    def _screen_changed(self, _index: int = 0) -> None:
+        on_session = self.stack.currentWidget() is self.session_screen
+        self.space.setEnabled(on_session)
+        self.shortcuts["stop_session"].setEnabled(on_session)
+        theme.name_controls(self)  # screens may have added controls
+        page = self.stack.currentWidget()
+        focused = QApplication.focusWidget()
+        if page is not None and (focused is None or not page.isAncestorOf(focused)):
+            # Keyboard users land on the new screen's first control, not on the top bar.
+            first = page.nextInFocusChain()
+            while first is not page and first is not None and not (page.isAncestorOf(first) and first.isVisible() and first.isEnabled() and first.focusPolicy() & Qt.FocusPolicy.TabFocus):
+                first = first.nextInFocusChain()
+            if first is not None and first is not page:
+                first.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def show_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller.settings, self.session_screen.sound, self)
+        if dialog.exec() == SettingsDialog.DialogCode.Accepted and dialog.apply_to(self.controller.settings):
+            self.controller.apply_settings()
+
+    def _settings_changed(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and self.controller.settings.large_text != theme.large_text():
+            theme.apply(app, large_text=self.controller.settings.large_text)
+        self.session_screen.refresh()
+
+    def show_shortcuts(self) -> None:
+        from .shortcuts import ShortcutsDialog
+
+        ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        from sensorapp.settings import default_config_dir
+        from sensorapp.storage.paths import default_data_dir
+
+        from .about_dialog import AboutDialog
+
+        store = self.controller.store
+        data_dir = Path(store.path).parent if store is not None and getattr(store, "path", None) else default_data_dir()
+        config_dir = self.controller.settings.path.parent if self.controller.settings.path is not None else default_config_dir()
+        AboutDialog(data_dir, config_dir, self).exec()
+
+    def toggle_session(self) -> None:
+        self._space()
+
+    def stop_session(self) -> None:
+        if self.stack.currentWidget() is self.session_screen:
+            self.controller.abort_session()
 
     # ------------------------------------------------------------ navigation
 
@@ -179,6 +254,28 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ size
 
+    def restore_geometry(self) -> bool:
+        """The size and place saved at the last exit, if it still fits a screen here; False when not."""
+        saved = self.controller.settings.window_geometry
+        if saved is None:
+            return False
+        rect = QRect(*saved)
+        for screen in QApplication.screens():
+            avail = screen.availableGeometry()
+            if avail.contains(rect.center()) and rect.width() <= avail.width() and rect.height() <= avail.height():
+                self.setMinimumSize(min(MINIMUM_SIZE[0], rect.width()), min(MINIMUM_SIZE[1], rect.height()))
+                self.resize(rect.size())
+                self.move(rect.topLeft())
+                return True
+        return False  # a screen that has gone (a laptop off its dock): fit the one there is
+
+    def remember_geometry(self) -> None:
+        if _offscreen():
+            return  # an offscreen window's size says nothing about the user's screen
+        g = self.normalGeometry() if self.isMaximized() else self.geometry()
+        self.controller.settings.window_geometry = [g.x(), g.y(), g.width(), g.height()]
+        self.controller.save_settings()
+
     def fit_to_screen(self) -> QRect:
         """Open at the preferred size, or at what the screen has room for (the
         available area, less the window frame), centred; returns the geometry."""
@@ -226,6 +323,8 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         self._closing = True
+        self.remember_geometry()
+        self.session_screen.sound.close()
 
         async def close_later() -> None:
             await self.shutdown()

@@ -95,7 +95,8 @@ class SessionScreen(QWidget):
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.sound = CuePlayer(self)
+        self.sound = CuePlayer(self, sound_on=controller.settings.sound_on, volume_pct=controller.settings.volume_pct)
+        controller.settings_changed.connect(lambda: self.sound.set_preferences(controller.settings.sound_on, controller.settings.volume_pct))
 
         self.banner = theme.named(QLabel(), "banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -1,66 +1,52 @@
-"""Sound cues: a short tick each second of the hold, a distinct tone at the
-target. Played with QtMultimedia when it is installed (PySide6-Addons); else
-the platform beep; silent where neither works (e.g. offscreen)."""
+"""Sound cues: a short tick each second of the hold, a distinct tone at the target,
+a low tone for a press too short to count (tones in sensorapp/session/cue_tones.py).
+
+Played by ``audio_out.CueOutput`` on a worker thread (ALSA on Linux, nothing bundled);
+volume and on/off from the settings. Silent offscreen (tests, the headless demo),
+and silent after one log line where there is no sound device."""
 
 from __future__ import annotations
 
-import math
-import struct
-import tempfile
-import wave
-from pathlib import Path
-
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
 
+from sensorapp.session.cue_tones import SAMPLE_RATE_HZ, TONES, render_cue
 from sensorapp.session.guided import Cue
 
-TONES = {Cue.HOLD_SECOND: (880.0, 0.08), Cue.TARGET: (1320.0, 0.45), Cue.REP_NOT_COUNTED: (330.0, 0.25)}
-
-
-def write_tone(path: Path, freq_hz: float, duration_s: float, rate: int = 22050) -> None:
-    n = int(rate * duration_s)
-    fade = max(1, int(rate * 0.01))
-    frames = bytearray()
-    for i in range(n):
-        env = min(1.0, i / fade, (n - i) / fade)
-        frames += struct.pack("<h", int(12000 * env * math.sin(2 * math.pi * freq_hz * i / rate)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(frames))
+from .audio_out import CueOutput
 
 
 class CuePlayer(QObject):
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, sound_on: bool = True, volume_pct: int = 70) -> None:
         super().__init__(parent)
         self.enabled = QGuiApplication.platformName() not in ("offscreen", "minimal")
+        self.sound_on = sound_on
+        self.volume_pct = volume_pct
         self.played: list[Cue] = []  # what was asked for, for tests
-        self._effects: dict[Cue, object] = {}
-        if not self.enabled:
-            return
-        try:
-            from PySide6.QtMultimedia import QSoundEffect  # PySide6-Addons only
-        except ImportError:
-            return
-        folder = Path(tempfile.mkdtemp(prefix="sensorapp-cues-"))
-        for cue, (freq, dur) in TONES.items():
-            path = folder / f"{cue.value}.wav"
-            write_tone(path, freq, dur)
-            effect = QSoundEffect(self)
-            effect.setSource(QUrl.fromLocalFile(str(path)))
-            self._effects[cue] = effect
+        self._output: CueOutput | None = None
 
-    def play(self, cue: Cue) -> None:
+    def set_preferences(self, sound_on: bool, volume_pct: int) -> None:
+        self.sound_on, self.volume_pct = sound_on, volume_pct
+
+    @property
+    def output(self) -> CueOutput | None:
+        return self._output
+
+    def play(self, cue: Cue, *, force: bool = False) -> None:
+        """Queue the cue's sound; returns at once. ``force`` plays it even with sound off (the settings' test button)."""
         if cue not in TONES:
             return
         self.played.append(cue)
-        if not self.enabled:
+        if not self.enabled or not (self.sound_on or force):
             return
-        effect = self._effects.get(cue)
-        if effect is not None:
-            effect.play()  # type: ignore[attr-defined]
-        else:
-            QApplication.beep()
+        samples = render_cue(cue, self.volume_pct)
+        if samples is None:
+            return
+        if self._output is None:
+            self._output = CueOutput(SAMPLE_RATE_HZ)
+        self._output.submit(samples)
+
+    def close(self) -> None:
+        if self._output is not None:
+            self._output.close()
+            self._output = None

@@ -36,50 +36,97 @@ BAND_SYMBOLS = {"green": "\u2714", "amber": "!", "red": "\u2716"}
 BAND_PLAIN_WORDS = {"green": "both sides about as strong", "amber": "a little weaker on one side", "red": "clearly weaker on one side"}
 
 BASE_POINT_SIZE = 14
+#: Large-text mode multiplies every font by this (14 pt -> 18 pt body text, 30 pt -> 39 pt counter).
+LARGE_TEXT_SCALE = 1.3
+FOCUS = YELLOW  # the focus ring: yellow on near-black is the strongest contrast the palette has
 
-STYLE_SHEET = f"""
-QWidget {{ background: {BACKGROUND}; color: {TEXT}; }}
-QFrame#panel, QGroupBox {{ background: {PANEL}; border-radius: 10px; }}
+# The normal colours, and brighter ones for large-text / high-contrast mode (text pure white on
+# black, muted text and outlines lifted so their contrast with the background is at least 7:1).
+NORMAL_COLOURS = {"BACKGROUND": BACKGROUND, "PANEL": PANEL, "TEXT": TEXT, "MUTED": MUTED, "GRID": GRID, "DISABLED_TEXT": DISABLED_TEXT}
+HIGH_CONTRAST_COLOURS = {"BACKGROUND": "#000000", "PANEL": "#121519", "TEXT": "#FFFFFF", "MUTED": "#D2D8DE", "GRID": "#7A848E", "DISABLED_TEXT": "#9AA3AC"}
+
+_large_text = False
+
+
+def large_text() -> bool:
+    """Whether large-text / high-contrast mode is on (set by ``apply``)."""
+    return _large_text
+
+
+def text_scale() -> float:
+    return LARGE_TEXT_SCALE if _large_text else 1.0
+
+
+def style_sheet() -> str:
+    """The app's style sheet in the current colours (module globals, switched by ``apply``)."""
+    g = globals()
+    bg, panel, text, muted, grid, disabled = (g[k] for k in ("BACKGROUND", "PANEL", "TEXT", "MUTED", "GRID", "DISABLED_TEXT"))
+    return f"""
+QWidget {{ background: {bg}; color: {text}; }}
+QFrame#panel, QGroupBox {{ background: {panel}; border-radius: 10px; }}
 QGroupBox {{ margin-top: 1.2em; padding: 8px; font-weight: bold; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; }}
-QPushButton {{ background: {PANEL}; border: 2px solid {GRID}; border-radius: 8px; padding: 10px 18px; }}
+QPushButton {{ background: {panel}; border: 2px solid {grid}; border-radius: 8px; padding: 10px 18px; }}
 QPushButton:hover {{ border-color: {SKY}; }}
-QPushButton:focus {{ border-color: {YELLOW}; }}
-QPushButton:disabled {{ color: {GRID}; border-color: {PANEL}; }}
+QPushButton:focus {{ border: 3px solid {FOCUS}; }}
+QPushButton:disabled {{ color: {grid}; border-color: {panel}; }}
+QPushButton#topbar {{ padding: 8px 12px; }}
+QPushButton#topbar::menu-indicator {{ width: 0; }}
 QPushButton#primary {{ background: {BLUE}; border-color: {BLUE}; font-weight: bold; }}
+QPushButton#primary:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton#danger {{ border-color: {VERMILLION}; }}
-QPushButton#primary:disabled, QPushButton#danger:disabled {{ background: {PANEL}; color: {DISABLED_TEXT}; border: 2px dashed {GRID}; }}
-QListWidget, QTableWidget {{ background: {PANEL}; border: none; alternate-background-color: #22272D; }}
+QPushButton#danger:focus {{ border: 3px solid {FOCUS}; }}
+QPushButton#primary:disabled, QPushButton#danger:disabled {{ background: {panel}; color: {disabled}; border: 2px dashed {grid}; }}
+QListWidget, QTableWidget {{ background: {panel}; border: 2px solid {panel}; alternate-background-color: #22272D; }}
+QListWidget:focus, QTableWidget:focus {{ border: 2px solid {FOCUS}; }}
 QListWidget::item {{ padding: 10px; }}
-QListWidget::item:selected, QTableWidget::item:selected {{ background: {BLUE}; color: {TEXT}; }}
-QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none; padding: 6px; }}
-QSpinBox, QDoubleSpinBox, QComboBox {{ background: {PANEL}; border: 1px solid {MUTED}; border-radius: 6px; padding: 4px 8px; min-height: 1.6em; }}
+QListWidget::item:selected, QTableWidget::item:selected {{ background: {BLUE}; color: {text}; }}
+QHeaderView::section {{ background: {panel}; color: {muted}; border: none; padding: 6px; }}
+QSpinBox, QDoubleSpinBox, QComboBox, QLineEdit {{ background: {panel}; border: 1px solid {muted}; border-radius: 6px; padding: 4px 8px; min-height: 1.6em; }}
+QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus, QLineEdit:focus {{ border: 2px solid {FOCUS}; }}
 QSpinBox, QDoubleSpinBox {{ padding-right: 30px; }}
 QSpinBox::up-button, QDoubleSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::down-button {{
-    width: 26px; background: {GRID}; border-left: 1px solid {MUTED}; }}
+    width: 26px; background: {grid}; border-left: 1px solid {muted}; }}
 QSpinBox::up-button, QDoubleSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 6px; }}
 QSpinBox::down-button, QDoubleSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 6px; }}
 QSpinBox::up-button:hover, QDoubleSpinBox::up-button:hover, QSpinBox::down-button:hover, QDoubleSpinBox::down-button:hover {{ background: {BLUE}; }}
-QComboBox::drop-down {{ width: 26px; background: {GRID}; border-left: 1px solid {MUTED}; border-top-right-radius: 6px; border-bottom-right-radius: 6px; }}
-QLabel, QCheckBox {{ background: transparent; }}
-QScrollBar:vertical {{ background: {PANEL}; width: 12px; margin: 0; }}
-QScrollBar:horizontal {{ background: {PANEL}; height: 12px; margin: 0; }}
-QScrollBar::handle {{ background: {GRID}; border-radius: 5px; min-height: 30px; min-width: 30px; }}
+QComboBox::drop-down {{ width: 26px; background: {grid}; border-left: 1px solid {muted}; border-top-right-radius: 6px; border-bottom-right-radius: 6px; }}
+QLabel, QCheckBox, QRadioButton {{ background: transparent; }}
+QCheckBox, QRadioButton {{ border: 2px solid transparent; border-radius: 4px; padding: 2px; }}
+QCheckBox:focus, QRadioButton:focus {{ border: 2px solid {FOCUS}; }}
+QSlider:focus {{ border: 2px solid {FOCUS}; border-radius: 4px; }}
+QSlider::groove:horizontal {{ height: 8px; background: {grid}; border-radius: 4px; }}
+QSlider::handle:horizontal {{ width: 22px; margin: -8px 0; background: {SKY}; border-radius: 11px; }}
+QScrollBar:vertical {{ background: {panel}; width: 12px; margin: 0; }}
+QScrollBar:horizontal {{ background: {panel}; height: 12px; margin: 0; }}
+QScrollBar::handle {{ background: {grid}; border-radius: 5px; min-height: 30px; min-width: 30px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
-QCheckBox::indicator {{ width: 20px; height: 20px; border: 2px solid {MUTED}; border-radius: 4px; background: {BACKGROUND}; }}
+QCheckBox::indicator {{ width: 20px; height: 20px; border: 2px solid {muted}; border-radius: 4px; background: {bg}; }}
 QCheckBox::indicator:checked {{ background: {SKY}; border-color: {SKY}; }}
-QLabel#muted {{ color: {MUTED}; }}
+QLabel#muted {{ color: {muted}; }}
 QLabel#banner {{ background: {YELLOW}; color: #000; font-weight: bold; padding: 10px; border-radius: 6px; }}
 QLabel#error {{ color: {VERMILLION}; }}
 """
 
 
-def apply(app: QApplication) -> None:
+STYLE_SHEET = style_sheet()  # the normal look, for code that reads it before ``apply``
+
+
+def apply(app: QApplication, *, large_text: bool = False) -> None:
+    """The app's style, font and palette; ``large_text`` also switches to the high-contrast colours.
+
+    Called again with another ``large_text``, it rescales the fonts of the widgets
+    that exist (those made with ``font()``), so the switch takes effect at once.
+    """
+    global _large_text
+    old_scale = text_scale()
+    _large_text = large_text
+    globals().update(HIGH_CONTRAST_COLOURS if large_text else NORMAL_COLOURS)
     app.setStyle("Fusion")
-    font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE)
-    app.setFont(font)
+    base = QFont(app.font())
+    base.setPointSizeF(BASE_POINT_SIZE * text_scale())
+    app.setFont(base)
     pal = QPalette()
     for role, colour in (
         (QPalette.ColorRole.Window, BACKGROUND),
@@ -93,7 +140,17 @@ def apply(app: QApplication) -> None:
     ):
         pal.setColor(role, QColor(colour))
     app.setPalette(pal)
-    app.setStyleSheet(STYLE_SHEET + arrow_style_sheet())
+    app.setStyleSheet(style_sheet() + arrow_style_sheet())
+    if text_scale() != old_scale:
+        from PySide6.QtCore import Qt
+
+        ratio = text_scale() / old_scale
+        for widget in app.allWidgets():
+            if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont):  # its own font, from font(): scale it; others follow the app font
+                f = QFont(widget.font())
+                if f.pointSizeF() > 0:
+                    f.setPointSizeF(f.pointSizeF() * ratio)
+                    widget.setFont(f)
 
 
 def arrow_style_sheet() -> str:
@@ -124,9 +181,10 @@ QSpinBox::down-arrow, QDoubleSpinBox::down-arrow, QComboBox::down-arrow {{ image
 """
 
 
-def font(point_size: int, bold: bool = False) -> QFont:
+def font(point_size: float, bold: bool = False) -> QFont:
+    """A font of ``point_size`` at normal text size (larger in large-text mode)."""
     f = QFont()
-    f.setPointSize(point_size)
+    f.setPointSizeF(point_size * text_scale())
     f.setBold(bold)
     return f
 
@@ -138,3 +196,95 @@ def named(widget: WidgetT, object_name: str) -> WidgetT:
     """The widget with an object name the style sheet picks up ("muted", "primary"...)."""
     widget.setObjectName(object_name)
     return widget
+
+
+# ------------------------------------------------------------ accessibility
+
+#: Widgets a keyboard or screen-reader user operates; each needs an accessible name.
+def interactive_types() -> tuple[type[QWidget], ...]:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+    )
+
+    return (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QAbstractItemView, QAbstractSlider)
+
+
+def is_control(widget: QWidget) -> bool:
+    """An interactive widget in its own right, not a part of another control (the line edit of a
+    spin box or editable combo, a combo's popup list, a scroll bar, a table's corner button)."""
+    from PySide6.QtWidgets import QAbstractItemView, QAbstractSpinBox, QComboBox, QScrollBar
+
+    if not isinstance(widget, interactive_types()) or isinstance(widget, QScrollBar):
+        return False
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QComboBox | QAbstractSpinBox | QAbstractItemView):
+            return False
+        parent = parent.parentWidget()
+    return True
+
+
+def accessible(widget: WidgetT, name: str, description: str = "") -> WidgetT:
+    """The widget with the name (and description) a screen reader announces."""
+    widget.setAccessibleName(name)
+    if description:
+        widget.setAccessibleDescription(description)
+    return widget
+
+
+def spoken_text(text: str) -> str:
+    """Button text as a screen reader should say it: no "&" mnemonic marks, no "(space)" key hints, no "…"."""
+    import re
+
+    text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+    text = re.sub(r"\s*\((?:space|Ctrl\+\S+|F\d+)\)", "", text)
+    return " ".join(text.replace("\u2026", "").replace("\u2192", "").split())
+
+
+def name_controls(root: QWidget) -> list[QWidget]:
+    """Give every interactive widget under ``root`` that has no accessible name one:
+    its own text, else its form label (buddy), else its tooltip, else its
+    placeholder. Returns those it could not name (a test asserts there are none).
+
+    Run again after a screen adds widgets: names set by hand are kept."""
+    from PySide6.QtWidgets import QAbstractButton, QFormLayout, QLabel, QLineEdit
+
+    buddies: dict[int, str] = {}
+    for label in root.findChildren(QLabel):
+        if label.buddy() is not None and label.text():
+            buddies[id(label.buddy())] = label.text()
+    for layout in root.findChildren(QFormLayout):
+        for row in range(layout.rowCount()):
+            label_item = layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field_item = layout.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            row_label = label_item.widget() if label_item is not None else None
+            if not isinstance(row_label, QLabel) or field_item is None:
+                continue
+            fields: list[QWidget] = []
+            if (field := field_item.widget()) is not None:
+                fields.append(field)
+            if (sub := field_item.layout()) is not None:
+                for i in range(sub.count()):
+                    item = sub.itemAt(i)
+                    if item is not None and (child := item.widget()) is not None:
+                        fields.append(child)
+            for f in fields:
+                buddies.setdefault(id(f), row_label.text())
+    unnamed: list[QWidget] = []
+    for w in root.findChildren(QWidget):
+        if not is_control(w) or w.accessibleName():
+            continue
+        text = spoken_text(w.text()) if isinstance(w, QAbstractButton) else ""
+        if isinstance(w, QAbstractButton) and id(w) in buddies and text:
+            text = f"{spoken_text(buddies[id(w)])}: {text}"  # "Start on the: then the other side"
+        name = text or spoken_text(buddies.get(id(w), "")) or spoken_text(w.toolTip()) or (w.placeholderText() if isinstance(w, QLineEdit) else "")
+        if name:
+            w.setAccessibleName(name)
+        else:
+            unnamed.append(w)
+    return unnamed
