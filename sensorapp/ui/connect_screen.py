@@ -18,6 +18,7 @@ from sensorapp.devices.base import BluetoothUnavailableError, DeviceDescriptor, 
 
 from . import theme
 from .controller import AppController
+from .force_units import force_text
 
 BLUETOOTH_MISSING = "Bluetooth is off or missing on this computer. You can still use the simulated belt."
 KIND_LABELS = {"belt": "GMBelt", "progressor": "Tindeq Progressor", "simulated": "simulated", "replay": "recording"}
@@ -225,4 +226,4 @@ class ConnectScreen(QWidget):
 
     def _show_force(self) -> None:
         f = self.controller.last_force_n
-        self.live_force.setText(f"{f:.1f} N" if self.controller.connected and f == f else "\u2013")
+        self.live_force.setText(force_text(f, self.controller.settings.unit(), 1) if self.controller.connected and f == f else "\u2013")

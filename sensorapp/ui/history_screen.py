@@ -4,6 +4,7 @@ its uncertainty band, adherence against 2-3 sessions a day, export and import.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 
 from . import theme
 from .controller import AppController
+from .force_units import force_number, set_force_axis
 
 SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI")
 SESSION_COLUMN_TIPS = (
@@ -76,11 +78,11 @@ def time_range(t_posix_s: np.ndarray) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _pair(sides: dict, key: str, fmt: str) -> str:
+def _pair(sides: dict, key: str, fmt: str | Callable[[float], str]) -> str:
     values = []
     for side in ("left", "right"):
         v = (sides.get(side) or {}).get(key)
-        values.append(fmt.format(v) if v is not None else "\u2013")
+        values.append((fmt.format(v) if isinstance(fmt, str) else fmt(v)) if v is not None else "\u2013")
     return " / ".join(values)
 
 
@@ -123,7 +125,7 @@ class HistoryScreen(QWidget):
 
         self.trend = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.trend.setMenuEnabled(False)
-        self.trend.setLabel("left", "force", units="N")
+        set_force_axis(self.trend.getPlotItem(), controller.settings.unit())
         self.trend.setToolTip("Mean force of the best 3 reps (plateau) per side, each session")
         self.trend.addLegend(offset=(10, 10))
         self.lsi = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
@@ -205,6 +207,11 @@ class HistoryScreen(QWidget):
             self.status.setText(str(exc))
             return
         records = sorted(records, key=lambda r: r.started_at, reverse=True)
+        unit = self.controller.settings.unit()
+        force_header = self.table.horizontalHeaderItem(3)
+        if force_header is not None:
+            force_header.setText(f"Force\nL / R ({unit.label})")
+        set_force_axis(self.trend.getPlotItem(), unit)
         self._session_ids = [r.id for r in records]
         self.table.setRowCount(len(records))
         for row, r in enumerate(records):
@@ -217,7 +224,7 @@ class HistoryScreen(QWidget):
                 r.started_at.astimezone().strftime("%d %b %H:%M"),
                 r.state,
                 _pair(sides, "reps", "{}"),
-                _pair(sides, "plateau_n", "{:.0f}"),
+                _pair(sides, "plateau_n", lambda v: force_number(v, unit)),
                 _pair(sides, "mean_hold_s", "{:.1f}"),
                 lsi,
             )

@@ -71,6 +71,21 @@ class HoldDial(QWidget):
             return "", "lie still"
         return f"{self.target_s:.0f}", "second hold"
 
+    def numeral_ink_height_px(self) -> int:
+        """Height in pixels of the numeral as drawn now (its digits' cap height), measured on a
+        rendering of the widget: rows of numeral-coloured pixels in the numeral's box."""
+        image = self.grab().toImage()
+        rect, width = self.ring_rect()
+        inner = rect.adjusted(width / 2, width / 2, -width / 2, -width / 2)
+        top, bottom = int(inner.top() + inner.height() * 0.06), int(inner.top() + inner.height() * 0.64)
+        left, right = int(inner.left() + inner.width() * 0.15), int(inner.right() - inner.width() * 0.15)
+        ink = QColor(theme.TEXT)
+        rows = [
+            y for y in range(max(0, top), min(image.height(), bottom))
+            if any(abs(QColor(image.pixel(x, y)).lightness() - ink.lightness()) < 24 for x in range(max(0, left), min(image.width(), right), 2))
+        ]  # fmt: skip
+        return (rows[-1] - rows[0] + 1) if rows else 0
+
     def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -19,9 +19,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from calibration.units import Unit
 from sensorapp.acquisition.ring_buffer import MirroredRing
 
 from . import theme
+from .force_units import set_force_axis
 
 FRAME_INTERVAL_MS = 16  # ~60 Hz
 
@@ -40,7 +42,7 @@ class LiveForcePlot(QWidget):
         self.widget.setMouseEnabled(x=False, y=False)
         self.widget.hideButtons()
         item = self.widget.getPlotItem()
-        item.setLabel("left", "force", units="N")
+        set_force_axis(item, Unit.N)
         item.setLabel("bottom", "seconds ago")
         item.disableAutoRange()
         item.setXRange(-window_s, 0.0, padding=0)
@@ -81,6 +83,10 @@ class LiveForcePlot(QWidget):
 
     def stop(self) -> None:
         self.timer.stop()
+
+    def set_unit(self, unit: Unit) -> None:
+        """Axis ticks in ``unit``; the trace stays in newtons."""
+        set_force_axis(self.widget.getPlotItem(), unit)
 
     def set_threshold(self, level_n: float | None) -> None:
         if level_n is None or not math.isfinite(level_n):

@@ -68,13 +68,13 @@ class MainWindow(QMainWindow):
         self.connect_screen = ConnectScreen(controller)
         self.session_screen = SessionScreen(controller)
         self.summary_screen = SummaryScreen()
+        self.summary_screen.unit = controller.settings.unit()
         self.history_screen = HistoryScreen(controller)
         self.stack = QStackedWidget()
         for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen):
             self.stack.addWidget(w)
 
         self.device_label = QLabel("No belt")
-        self.device_label.setFont(theme.font(14, bold=True))
         self.battery_label = theme.named(QLabel(""), "muted")
         self.link_label = theme.named(QLabel(""), "muted")
         self.message = theme.named(ElidedLabel(""), "muted")
@@ -87,7 +87,6 @@ class MainWindow(QMainWindow):
         # One button for settings and help: the top bar must fit a 1024 px screen beside a long belt name.
         self.menu_button = theme.accessible(QPushButton("\u2699"), "Settings and help", "Settings, keyboard shortcuts, about")
         self.menu_button.setToolTip("Settings (Ctrl+,), keyboard shortcuts (F1), about (Shift+F1)")
-        self.menu_button.setFont(theme.font(16, bold=True))
         self.menu = QMenu(self.menu_button)
         self.menu.addAction("Settings\u2026", "Ctrl+,", self.show_settings)
         self.menu.addAction("Keyboard shortcuts", "F1", self.show_shortcuts)
@@ -105,6 +104,10 @@ class MainWindow(QMainWindow):
         for b in (self.device_button, self.exercise_button, self.history_button, self.menu_button):
             theme.named(b, "topbar")
             strip.addWidget(b)
+        for top_bar_widget in (self.battery_label, self.link_label, self.message, self.device_button, self.exercise_button, self.history_button):
+            theme.fixed_font(top_bar_widget, theme.BASE_POINT_SIZE)
+        theme.fixed_font(self.device_label, 14, bold=True)
+        theme.fixed_font(self.menu_button, 16, bold=True)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addLayout(strip)
@@ -168,7 +171,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication) and self.controller.settings.large_text != theme.large_text():
             theme.apply(app, large_text=self.controller.settings.large_text)
-        self.session_screen.refresh()
+        self.summary_screen.set_unit(self.controller.settings.unit())
+        self.history_screen.refresh_sessions()
+        self.connect_screen.refresh()
 
     def show_shortcuts(self) -> None:
         from .shortcuts import ShortcutsDialog

@@ -22,6 +22,7 @@ from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView
 
 from . import theme
 from .controller import AppController
+from .force_units import force_text
 from .hold_dial import HoldDial
 from .live_plot import LiveForcePlot
 from .sound import CuePlayer
@@ -75,7 +76,7 @@ class ProtocolForm(QGroupBox):
         form.addRow("Target, % of best", band_row)
         # Beside the plot, not under it: the plot keeps its height on small screens.
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        self.setMaximumWidth(520)
+        self.setMaximumWidth(round(520 * theme.text_scale()))
 
     def protocol(self) -> ExerciseProtocol:
         band = None
@@ -96,7 +97,7 @@ class SessionScreen(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.sound = CuePlayer(self, sound_on=controller.settings.sound_on, volume_pct=controller.settings.volume_pct)
-        controller.settings_changed.connect(lambda: self.sound.set_preferences(controller.settings.sound_on, controller.settings.volume_pct))
+        controller.settings_changed.connect(self._settings_changed)
 
         self.banner = theme.named(QLabel(), "banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -114,6 +115,7 @@ class SessionScreen(QWidget):
         self.feedback.setWordWrap(True)
         self.dial = HoldDial()
         self.plot = LiveForcePlot(controller.ring)
+        self.plot.set_unit(controller.settings.unit())
         patients = [p.name for p in controller.store.patients()] if controller.store is not None else []
         self.form = ProtocolForm(controller.protocol, controller.patient_name, patients)
 
@@ -146,6 +148,12 @@ class SessionScreen(QWidget):
         self.text_timer = QTimer(self)
         self.text_timer.setInterval(TEXT_INTERVAL_MS)
         self.text_timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    def _settings_changed(self) -> None:
+        settings = self.controller.settings
+        self.sound.set_preferences(settings.sound_on, settings.volume_pct)
+        self.plot.set_unit(settings.unit())
         self.refresh()
 
     # ------------------------------------------------------------ lifecycle
@@ -181,7 +189,7 @@ class SessionScreen(QWidget):
         c = self.controller
         session = c.session
         force = c.last_force_n
-        self.force_label.setText(f"{force:.0f} N" if force == force else "")
+        self.force_label.setText(force_text(force, c.settings.unit()) if force == force else "")
         if session is None:
             self._show_idle()
             return

@@ -19,14 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from calibration.units import Unit
 from sensorapp.session.export import export_session_csv
 from sensorapp.session.guided import GuidedSession
 from sensorapp.signal import SessionSummary
 from sensorapp.storage import StorageError
 
 from . import theme
+from .force_units import force_number, force_text
 
 REP_COLUMNS = ("Side", "Rep", "Held\n(s)", "Force\n(N)", "Peak\n(N)", "Target")
+FORCE_COLUMNS = {3: "Force", 4: "Peak"}  # their headers name the unit shown
 REP_COLUMN_TIPS = ("", "", "How long the hold lasted", "The steady force of the hold (its plateau)", "The highest force in the rep", "Held for the target time?")
 
 
@@ -62,6 +65,7 @@ class SummaryScreen(QWidget):
         super().__init__(parent)
         self.session: GuidedSession | None = None
         self.summary: SessionSummary | None = None
+        self.unit = Unit.N  # forces shown in (the main window sets it from the settings)
         self.last_export: tuple[Path, Path] | None = None
         self._csv_exporter: Callable[[Path], tuple[Path, Path]] | None = None
         self.bundle_exporter: Callable[[Path], Path] | None = None
@@ -158,10 +162,15 @@ class SummaryScreen(QWidget):
         self.bundle_exporter = bundle_exporter
         self.bundle_button.setEnabled(bundle_exporter is not None)
         reps = list(summary.reps)
+        unit = self.unit
+        for col, word in FORCE_COLUMNS.items():
+            header_item = self.table.horizontalHeaderItem(col)
+            if header_item is not None:
+                header_item.setText(f"{word}\n({unit.label})")
         self.table.setRowCount(len(reps))
         for row, rep in enumerate(reps):
             met = "\u2714 met" if rep.target_met else "\u2716 short"
-            values = (rep.side or "", str(rep.index), f"{rep.hold_s:.1f}", f"{rep.plateau_n:.0f}", f"{rep.peak_n:.0f}", met)
+            values = (rep.side or "", str(rep.index), f"{rep.hold_s:.1f}", force_number(rep.plateau_n, unit), force_number(rep.peak_n, unit), met)
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -183,18 +192,24 @@ class SummaryScreen(QWidget):
         self._draw_bars(summary)
         self.status.setText(status)
 
+    def set_unit(self, unit: Unit) -> None:
+        """Show forces in ``unit``; the summary on screen is redrawn in it."""
+        self.unit = unit
+        if self.summary is not None and self._csv_exporter is not None:
+            self.show_summary(self.summary, self.status.text(), self._csv_exporter, self.bundle_exporter)
+
     def _draw_bars(self, summary: SessionSummary) -> None:
         self.bars.clear()
         sides = [s for s in ("left", "right") if s in summary.sides and summary.sides[s].plateau_n is not None]
         for i, side in enumerate(sides):
             value = float(summary.sides[side].plateau_n or 0.0)
             self.bars.addItem(pg.BarGraphItem(x=[i], height=[value], width=0.6, brush=theme.SIDE_COLOURS[side], pen=pg.mkPen(None)))
-            label = pg.TextItem(f"{side}: {value:.0f} N", color=theme.TEXT, anchor=(0.5, 1.1))
+            label = pg.TextItem(f"{side}: {force_text(value, self.unit)}", color=theme.TEXT, anchor=(0.5, 1.1))
             label.setFont(theme.font(16, bold=True))
             label.setPos(i, value)
             self.bars.addItem(label)
         top = max([summary.sides[s].plateau_n or 0.0 for s in sides] + [10.0])
-        self.bars.setYRange(0, top * 1.3, padding=0)
+        self.bars.setYRange(0, top * (1.5 if theme.large_text() else 1.3), padding=0)  # room for the labels above the bars
         self.bars.setXRange(-0.6, max(1, len(sides)) - 0.4, padding=0)
 
     def _fit_table_width(self) -> None:

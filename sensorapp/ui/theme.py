@@ -14,6 +14,8 @@ from typing import TypeVar
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+WidgetT = TypeVar("WidgetT", bound=QWidget)
+
 BLUE = "#0072B2"
 SKY = "#56B4E9"
 GREEN = "#009E73"  # bluish green
@@ -36,8 +38,12 @@ BAND_SYMBOLS = {"green": "\u2714", "amber": "!", "red": "\u2716"}
 BAND_PLAIN_WORDS = {"green": "both sides about as strong", "amber": "a little weaker on one side", "red": "clearly weaker on one side"}
 
 BASE_POINT_SIZE = 14
-#: Large-text mode multiplies every font by this (14 pt -> 18 pt body text, 30 pt -> 39 pt counter).
-LARGE_TEXT_SCALE = 1.3
+# Large-text mode: what is read from the mat (counter, instruction, force, headlines: 20 pt and
+# up) grows by HEADLINE_SCALE; body text, already 14 pt, by BODY_SCALE. Both are as much as the
+# layout probe allows at 1024 x 600 (tests/ui/layout_probe.py --large-text).
+HEADLINE_MIN_PT = 20.0
+HEADLINE_SCALE = 1.2
+BODY_SCALE = 1.07
 FOCUS = YELLOW  # the focus ring: yellow on near-black is the strongest contrast the palette has
 
 # The normal colours, and brighter ones for large-text / high-contrast mode (text pure white on
@@ -46,6 +52,7 @@ NORMAL_COLOURS = {"BACKGROUND": BACKGROUND, "PANEL": PANEL, "TEXT": TEXT, "MUTED
 HIGH_CONTRAST_COLOURS = {"BACKGROUND": "#000000", "PANEL": "#121519", "TEXT": "#FFFFFF", "MUTED": "#D2D8DE", "GRID": "#7A848E", "DISABLED_TEXT": "#9AA3AC"}
 
 _large_text = False
+FIXED_FONT = "sensorapp_fixed_font"  # widget property: its font keeps its size in large-text mode
 
 
 def large_text() -> bool:
@@ -54,19 +61,36 @@ def large_text() -> bool:
 
 
 def text_scale() -> float:
-    return LARGE_TEXT_SCALE if _large_text else 1.0
+    """The body-text factor now (1.0 in normal mode); dialogs size themselves by it."""
+    return BODY_SCALE if _large_text else 1.0
+
+
+def scaled_point_size(point_size: float, large: bool | None = None) -> float:
+    """The size a ``point_size`` font is drawn at in the current (or the given) text mode."""
+    if not (_large_text if large is None else large):
+        return point_size
+    return point_size * (HEADLINE_SCALE if point_size >= HEADLINE_MIN_PT else BODY_SCALE)
+
+
+def unscaled_point_size(drawn: float, large: bool) -> float:
+    """The inverse of ``scaled_point_size`` (headline sizes stay above body sizes, so it is one-to-one)."""
+    if not large:
+        return drawn
+    return drawn / HEADLINE_SCALE if drawn >= HEADLINE_MIN_PT * HEADLINE_SCALE else drawn / BODY_SCALE
 
 
 def style_sheet() -> str:
     """The app's style sheet in the current colours (module globals, switched by ``apply``)."""
     g = globals()
     bg, panel, text, muted, grid, disabled = (g[k] for k in ("BACKGROUND", "PANEL", "TEXT", "MUTED", "GRID", "DISABLED_TEXT"))
+    # Large text takes room; tighter padding around it gives some back so a 1024 x 600 screen still fits.
+    button_pad, item_pad, field_height = ("6px 14px", "6px", "1.4em") if _large_text else ("10px 18px", "10px", "1.6em")
     return f"""
 QWidget {{ background: {bg}; color: {text}; }}
 QFrame#panel, QGroupBox {{ background: {panel}; border-radius: 10px; }}
 QGroupBox {{ margin-top: 1.2em; padding: 8px; font-weight: bold; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; }}
-QPushButton {{ background: {panel}; border: 2px solid {grid}; border-radius: 8px; padding: 10px 18px; }}
+QPushButton {{ background: {panel}; border: 2px solid {grid}; border-radius: 8px; padding: {button_pad}; }}
 QPushButton:hover {{ border-color: {SKY}; }}
 QPushButton:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton:disabled {{ color: {grid}; border-color: {panel}; }}
@@ -79,10 +103,10 @@ QPushButton#danger:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton#primary:disabled, QPushButton#danger:disabled {{ background: {panel}; color: {disabled}; border: 2px dashed {grid}; }}
 QListWidget, QTableWidget {{ background: {panel}; border: 2px solid {panel}; alternate-background-color: #22272D; }}
 QListWidget:focus, QTableWidget:focus {{ border: 2px solid {FOCUS}; }}
-QListWidget::item {{ padding: 10px; }}
+QListWidget::item {{ padding: {item_pad}; }}
 QListWidget::item:selected, QTableWidget::item:selected {{ background: {BLUE}; color: {text}; }}
 QHeaderView::section {{ background: {panel}; color: {muted}; border: none; padding: 6px; }}
-QSpinBox, QDoubleSpinBox, QComboBox, QLineEdit {{ background: {panel}; border: 1px solid {muted}; border-radius: 6px; padding: 4px 8px; min-height: 1.6em; }}
+QSpinBox, QDoubleSpinBox, QComboBox, QLineEdit {{ background: {panel}; border: 1px solid {muted}; border-radius: 6px; padding: 4px 8px; min-height: {field_height}; }}
 QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus, QLineEdit:focus {{ border: 2px solid {FOCUS}; }}
 QSpinBox, QDoubleSpinBox {{ padding-right: 30px; }}
 QSpinBox::up-button, QDoubleSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::down-button {{
@@ -120,12 +144,12 @@ def apply(app: QApplication, *, large_text: bool = False) -> None:
     that exist (those made with ``font()``), so the switch takes effect at once.
     """
     global _large_text
-    old_scale = text_scale()
+    was_large = _large_text
     _large_text = large_text
     globals().update(HIGH_CONTRAST_COLOURS if large_text else NORMAL_COLOURS)
     app.setStyle("Fusion")
     base = QFont(app.font())
-    base.setPointSizeF(BASE_POINT_SIZE * text_scale())
+    base.setPointSizeF(scaled_point_size(BASE_POINT_SIZE))
     app.setFont(base)
     pal = QPalette()
     for role, colour in (
@@ -141,15 +165,16 @@ def apply(app: QApplication, *, large_text: bool = False) -> None:
         pal.setColor(role, QColor(colour))
     app.setPalette(pal)
     app.setStyleSheet(style_sheet() + arrow_style_sheet())
-    if text_scale() != old_scale:
+    if was_large != large_text:
         from PySide6.QtCore import Qt
 
-        ratio = text_scale() / old_scale
         for widget in app.allWidgets():
+            if widget.property(FIXED_FONT) is True:
+                continue
             if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont):  # its own font, from font(): scale it; others follow the app font
                 f = QFont(widget.font())
                 if f.pointSizeF() > 0:
-                    f.setPointSizeF(f.pointSizeF() * ratio)
+                    f.setPointSizeF(scaled_point_size(unscaled_point_size(f.pointSizeF(), was_large), large_text))
                     widget.setFont(f)
 
 
@@ -184,12 +209,20 @@ QSpinBox::down-arrow, QDoubleSpinBox::down-arrow, QComboBox::down-arrow {{ image
 def font(point_size: float, bold: bool = False) -> QFont:
     """A font of ``point_size`` at normal text size (larger in large-text mode)."""
     f = QFont()
-    f.setPointSizeF(point_size * text_scale())
+    f.setPointSizeF(scaled_point_size(point_size))
     f.setBold(bold)
     return f
 
 
-WidgetT = TypeVar("WidgetT", bound=QWidget)
+def fixed_font(widget: WidgetT, point_size: float, bold: bool = False) -> WidgetT:
+    """The widget at ``point_size`` in both text modes: the top bar, which must fit a 1024 px
+    window beside a long belt name, and whose words are read close up, not from 2 m."""
+    f = QFont()
+    f.setPointSizeF(point_size)
+    f.setBold(bold)
+    widget.setFont(f)
+    widget.setProperty(FIXED_FONT, True)
+    return widget
 
 
 def named(widget: WidgetT, object_name: str) -> WidgetT:

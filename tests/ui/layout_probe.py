@@ -30,6 +30,7 @@ def main() -> int:
     ap.add_argument("size")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--shots", type=Path)
+    ap.add_argument("--large-text", action="store_true", help="the large-text / high-contrast mode of the settings")
     args = ap.parse_args()
     width, height = (int(x) for x in args.size.lower().split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="sensorapp-layout-"))
@@ -51,8 +52,9 @@ def main() -> int:
     from sensorapp.ui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
-    theme.apply(app)
+    theme.apply(app, large_text=args.large_text)
     controller = AppController(None)
+    controller.settings.large_text = args.large_text
     controller.open_store()
     window = MainWindow(controller)
     if hasattr(window, "fit_to_screen"):
@@ -118,7 +120,7 @@ def main() -> int:
     def grab(name: str) -> None:
         if args.shots is not None:
             args.shots.mkdir(parents=True, exist_ok=True)
-            path = args.shots / f"{name}-{width}x{height}{'-x' + str(args.scale) if args.scale != 1.0 else ''}.png"
+            path = args.shots / f"{name}-{width}x{height}{'-x' + str(args.scale) if args.scale != 1.0 else ''}{'-large-text' if args.large_text else ''}.png"
             window.grab().save(str(path))
             shots.append(str(path))
 
@@ -185,6 +187,7 @@ def main() -> int:
         check("session-hold", name, getattr(ss, name))
     numeral_px = 0.40 * min(ss.dial.width(), ss.dial.height())
     hold_numeral_px = round(numeral_px)
+    numeral_cap_px = ss.dial.numeral_ink_height_px()
     if numeral_px < 80:
         problems.append(f"session-hold: the hold numeral is only {numeral_px:.0f} px")
     strip("session-hold")
@@ -266,6 +269,8 @@ def main() -> int:
         "checked": checked,
         "idle_plot_px": idle_plot_px,
         "hold_numeral_px": hold_numeral_px,
+        "hold_numeral_cap_px": numeral_cap_px,
+        "hold_numeral_cap_share": numeral_cap_px / window.height(),
         "one_session_x_span_s": trend_x[1] - trend_x[0],
         "one_session_lsi_y": lsi_y,
         "adherence_one": hs.adherence_label.text(),
