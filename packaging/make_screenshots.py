@@ -1,6 +1,7 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python packaging/make_screenshots.py
+    .venv/bin/python packaging/make_screenshots.py             # the screens, from a live simulated session
+    .venv/bin/python packaging/make_screenshots.py --desktop   # only About, Settings, shortcuts and *-large-text.png
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from datetime import UTC
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from sensorapp.devices.base import DeviceDescriptor
 from sensorapp.session.guided import Phase
@@ -194,12 +195,95 @@ async def main() -> None:
     await window.shutdown()
 
 
+def desktop_screens(app: QApplication) -> None:
+    """The About, Settings and Keyboard-shortcuts dialogs, and each screen in large-text mode.
+
+    The session is fed samples of the virtual patient directly (as tests/ui/layout_probe.py
+    does), so these need no live belt and come out the same every time."""
+    import numpy as np
+    import platformdirs
+
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession
+    from sensorapp.settings import Settings, default_config_dir
+    from sensorapp.ui.about_dialog import AboutDialog
+    from sensorapp.ui.settings_dialog import SettingsDialog
+    from sensorapp.ui.shortcuts import ShortcutsDialog
+
+    def save(widget: QWidget, name: str) -> None:
+        for _ in range(3):
+            app.processEvents()
+        path = OUT / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+
+    seed_history()
+    controller = AppController(None)
+    controller.open_store()
+    window = MainWindow(controller)
+    window.setMinimumSize(0, 0)
+    window.resize(*SIZES[""])
+    window.show()
+    # The dialogs, in normal mode, over the window.
+    shown_settings = Settings(path=default_config_dir() / "settings.json", units="kgf", volume_pct=60)
+    for dialog, name in (
+        # The folders as a user sees them (platformdirs' defaults), not this run's temporary ones.
+        (AboutDialog(Path(platformdirs.user_data_dir("sensorapp", appauthor=False)), Path(platformdirs.user_config_dir("sensorapp", appauthor=False)), window), "about"),
+        (SettingsDialog(shown_settings, None, window), "settings"),
+        (ShortcutsDialog(window), "keyboard-shortcuts"),
+    ):
+        dialog.show()
+        save(dialog, name)
+        dialog.close()
+    # Every screen in large-text mode.
+    theme.apply(app, large_text=True)
+    window.device_label.setText("GMBelt-E240 (simulated)")
+    window.battery_label.setText("\u00b7  battery 87 %")
+    window.link_label.setText("\u00b7  streaming  \u00b7")
+    window.connect_screen.populate([DeviceDescriptor("belt", "C4:7F:51:0A:1E:40", "GMBelt-1E40", -58), DeviceDescriptor("progressor", "E8:3B:12:77:90:02", "Progressor_7702", -71)])
+    save(window, "connect-large-text")
+    window.show_session()
+    save(window, "session-settings-large-text")
+    patient = VirtualPatient(PatientProfile(seed=1))
+    t = np.arange(0, patient.duration_s + 5, 0.01)
+    f = patient.force_at(t)
+    session = GuidedSession(ExerciseProtocol())
+    controller.session = session
+    session.start()
+    i = 0
+    for phase_name, until in (("hold", lambda: session.phase == Phase.HOLDING and session.view().hold_s >= 3.0), ("release", lambda: session.phase == Phase.RELEASE)):
+        while i < t.size and not until():
+            session.feed(t[i : i + 20], f[i : i + 20])
+            i += 20
+        controller.ring.write(t[max(0, i - 2500) : i], f[max(0, i - 2500) : i])
+        controller.last_force_n = float(f[i - 1])
+        window.session_screen.refresh()
+        window.session_screen.plot.redraw()
+        save(window, f"session-{phase_name}-large-text")
+    while i < t.size and not session.finished:
+        session.feed(t[i : i + 20], f[i : i + 20])
+        i += 20
+    window.summary_screen.show_session(session)
+    window.stack.setCurrentWidget(window.summary_screen)
+    save(window, "summary-large-text")
+    window.show_history()
+    window.history_screen.refresh()
+    window.history_screen.select_row(0)
+    save(window, "history-large-text")
+    theme.apply(app, large_text=False)
+    controller.close_store()
+
+
 if __name__ == "__main__":
     import tempfile
 
     os.environ["SENSORAPP_DATA_DIR"] = tempfile.mkdtemp(prefix="sensorapp-screens-")  # never the user's store
+    os.environ["SENSORAPP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="sensorapp-screens-config-")  # nor the user's settings
     app = QApplication(sys.argv[:1])
     theme.apply(app)
+    if "--desktop" in sys.argv[1:]:
+        desktop_screens(app)
+        raise SystemExit(0)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:

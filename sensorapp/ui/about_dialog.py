@@ -62,6 +62,7 @@ class AboutDialog(QDialog):
         self.licence_line.setFont(theme.font(14, bold=True))
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # licence texts come wrapped at ~75 columns
         self.text.setFont(theme.font(11))
         theme.accessible(self.text, "Licence text")
         self.table.currentCellChanged.connect(lambda row, *_: self.show_licence(row))
@@ -71,16 +72,17 @@ class AboutDialog(QDialog):
         lay.addWidget(title)
         lay.addWidget(self.facts)
         columns = QHBoxLayout()
-        columns.addWidget(self.table, 3)
+        columns.addWidget(self.table, 5)
         right = QVBoxLayout()
         right.addWidget(self.licence_line)
         right.addWidget(self.text, 1)
-        columns.addLayout(right, 4)
+        columns.addLayout(right, 5)
         lay.addLayout(columns, 1)
         lay.addWidget(buttons)
         self.resize(int(980 * theme.text_scale()), int(560 * theme.text_scale()))
         self.table.selectRow(1 if len(self.parts) > 1 else 0)  # Qt/PySide6 first: the LGPL is why this dialog exists
         theme.name_controls(self)
+        theme.no_tab_traps(self)
 
     def show_licence(self, row: int) -> None:
         if not 0 <= row < len(self.parts):

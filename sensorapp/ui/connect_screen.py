@@ -54,7 +54,7 @@ class ConnectScreen(QWidget):
         self.bt_detail.setWordWrap(True)
         self.bt_detail.setFont(theme.font(11))
         self.bt_detail.hide()
-        self.devices = QListWidget()
+        self.devices = theme.accessible(QListWidget(), "Belts found", "Choose one with the arrow keys, then Connect")
         self.devices.setFont(theme.font(16))
         self.devices.setWordWrap(True)
         self.devices.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

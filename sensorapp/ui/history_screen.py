@@ -94,7 +94,7 @@ class HistoryScreen(QWidget):
         self.controller = controller
         title = QLabel("History")
         title.setFont(theme.font(28, bold=True))
-        self.patient = QComboBox()
+        self.patient = theme.accessible(QComboBox(), "Patient", "Whose sessions are shown")
         self.patient.setMinimumWidth(220)
         self.patient.currentIndexChanged.connect(lambda _i: self.refresh_sessions())
         self.adherence_label = theme.named(QLabel(""), "muted")
@@ -102,7 +102,7 @@ class HistoryScreen(QWidget):
         self.status = theme.named(QLabel(""), "muted")
         self.status.setWordWrap(True)
 
-        self.table = QTableWidget(0, len(SESSION_COLUMNS))
+        self.table = theme.accessible(QTableWidget(0, len(SESSION_COLUMNS)), "Sessions", "One row per session, newest first; Open summary shows the selected one")
         self.table.setHorizontalHeaderLabels(SESSION_COLUMNS)
         for col, tip in enumerate(SESSION_COLUMN_TIPS):
             header_item = self.table.horizontalHeaderItem(col)

@@ -150,9 +150,13 @@ class MainWindow(QMainWindow):
         self.space.setEnabled(on_session)
         self.shortcuts["stop_session"].setEnabled(on_session)
         theme.name_controls(self)  # screens may have added controls
+        theme.no_tab_traps(self)
         page = self.stack.currentWidget()
         focused = QApplication.focusWidget()
-        if page is not None and (focused is None or not page.isAncestorOf(focused)):
+        if page is self.session_screen:
+            # Not into the patient's name: there the space bar would type a space, not start the session.
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif page is not None and (focused is None or not page.isAncestorOf(focused)):
             # Keyboard users land on the new screen's first control, not on the top bar.
             first = page.nextInFocusChain()
             while first is not page and first is not None and not (page.isAncestorOf(first) and first.isVisible() and first.isEnabled() and first.focusPolicy() & Qt.FocusPolicy.TabFocus):

@@ -81,3 +81,4 @@ class ShortcutsDialog(QDialog):
         self.resize(int(760 * theme.text_scale()), int(560 * theme.text_scale()))
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         theme.name_controls(self)
+        theme.no_tab_traps(self)

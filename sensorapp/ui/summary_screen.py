@@ -80,7 +80,7 @@ class SummaryScreen(QWidget):
         self.side_lines = QLabel("")
         self.side_lines.setFont(theme.font(16))
         self.side_lines.setWordWrap(True)
-        self.table = QTableWidget(0, len(REP_COLUMNS))
+        self.table = theme.accessible(QTableWidget(0, len(REP_COLUMNS)), "Reps", "Each rep: side, number, hold, force, peak, target met")
         self.table.setHorizontalHeaderLabels(REP_COLUMNS)
         for col, tip in enumerate(REP_COLUMN_TIPS):
             header_item = self.table.horizontalHeaderItem(col)

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -53,6 +54,7 @@ HIGH_CONTRAST_COLOURS = {"BACKGROUND": "#000000", "PANEL": "#121519", "TEXT": "#
 
 _large_text = False
 FIXED_FONT = "sensorapp_fixed_font"  # widget property: its font keeps its size in large-text mode
+BASE_POINT_SIZE_PROPERTY = "sensorapp_base_point_size"  # widget property: its font's normal-mode size
 
 
 def large_text() -> bool:
@@ -146,11 +148,24 @@ def apply(app: QApplication, *, large_text: bool = False) -> None:
     global _large_text
     was_large = _large_text
     _large_text = large_text
+    # Widgets with their own font (from font()): note each one's normal size first, while it is
+    # exactly what was set (re-applying the style sheet below may restore an older font).
+    own_font: list[tuple[QWidget, float]] = []
+    if was_large != large_text:
+        for widget in app.allWidgets():
+            if widget.property(FIXED_FONT) is True or not widget.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+                continue  # the others follow the application font
+            base = widget.property(BASE_POINT_SIZE_PROPERTY)
+            if not isinstance(base, float):
+                base = unscaled_point_size(widget.font().pointSizeF(), was_large)
+                widget.setProperty(BASE_POINT_SIZE_PROPERTY, base)
+            if base > 0:
+                own_font.append((widget, base))
     globals().update(HIGH_CONTRAST_COLOURS if large_text else NORMAL_COLOURS)
     app.setStyle("Fusion")
-    base = QFont(app.font())
-    base.setPointSizeF(scaled_point_size(BASE_POINT_SIZE))
-    app.setFont(base)
+    base_font = QFont(app.font())
+    base_font.setPointSizeF(scaled_point_size(BASE_POINT_SIZE))
+    app.setFont(base_font)
     pal = QPalette()
     for role, colour in (
         (QPalette.ColorRole.Window, BACKGROUND),
@@ -165,17 +180,10 @@ def apply(app: QApplication, *, large_text: bool = False) -> None:
         pal.setColor(role, QColor(colour))
     app.setPalette(pal)
     app.setStyleSheet(style_sheet() + arrow_style_sheet())
-    if was_large != large_text:
-        from PySide6.QtCore import Qt
-
-        for widget in app.allWidgets():
-            if widget.property(FIXED_FONT) is True:
-                continue
-            if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont):  # its own font, from font(): scale it; others follow the app font
-                f = QFont(widget.font())
-                if f.pointSizeF() > 0:
-                    f.setPointSizeF(scaled_point_size(unscaled_point_size(f.pointSizeF(), was_large), large_text))
-                    widget.setFont(f)
+    for widget, base in own_font:
+        f = QFont(widget.font())
+        f.setPointSizeF(scaled_point_size(base, large_text))
+        widget.setFont(f)
 
 
 def arrow_style_sheet() -> str:
@@ -321,3 +329,13 @@ def name_controls(root: QWidget) -> list[QWidget]:
         else:
             unnamed.append(w)
     return unnamed
+
+
+def no_tab_traps(root: QWidget) -> None:
+    """Tab leaves tables and lists (the arrow keys move inside them): Qt's item views take Tab
+    for moving between cells by default, which traps a keyboard user in the table."""
+    from PySide6.QtWidgets import QAbstractItemView
+
+    for view in root.findChildren(QAbstractItemView):
+        if is_control(view):
+            view.setTabKeyNavigation(False)
