@@ -70,15 +70,18 @@ install -D -m 644 packaging/linux/io.github.sensorapp.svg "$PKG/usr/share/icons/
 cat > "$PKG/usr/share/doc/sensorapp/copyright" <<COPY
 sensorapp $VERSION: MIT licence.
 Bundled: Python (PSF licence), Qt 6 and PySide6 (LGPL-3.0), numpy and OpenBLAS (BSD), pyqtgraph (MIT),
-qasync (BSD-2-Clause), bleak (MIT), dbus-fast (MIT), platformdirs (MIT). Their metadata (licence names; licence texts where the wheels ship them) is in
-/opt/sensorapp/_internal/*.dist-info/.
+qasync (BSD-2-Clause), bleak and bleak-retry-connector (MIT), dbus-fast (MIT), platformdirs (MIT), pylsl (MIT),
+bluetooth-adapters (Apache-2.0). Their metadata (licence names; licence texts where the wheels ship them) is in
+/opt/sensorapp/_internal/*.dist-info/; the LGPL-3.0 and GPL-3.0 texts (for Qt and PySide6, whose wheels ship
+none) in /opt/sensorapp/_internal/sensorapp/licence_texts/. The app's About dialog lists them all.
 COPY
 installed_kb=$(du -sk "$PKG" | cut -f1)
 # The bundle brings its own Qt and Python and most libraries PyInstaller found on the build machine;
 # what it leaves to the system (ldd over the onedir, mapped with dpkg -S): the C library, GL/EGL,
 # libxcb, Wayland's client; and what Qt's xcb plugin needs that is often missing on minimal installs
 # (without them Qt aborts on X11), so apt brings them. Wayland cursors/EGL and GTK3 (native dialogs)
-# are optional.
+# are optional. libasound2: the sound cues go through the system's ALSA (ctypes, not bundled; the
+# t64 renames of Debian 13 and Ubuntu 24.04 provide the old name).
 cat > "$PKG/DEBIAN/control" <<CTRL
 Package: sensorapp
 Version: $VERSION
@@ -87,7 +90,7 @@ Maintainer: The sensorapp developers <sensorapp@users.noreply.github.com>
 Installed-Size: $installed_kb
 Section: science
 Priority: optional
-Depends: libc6 (>= 2.28), libgl1, libegl1, libxcb1, libwayland-client0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1
+Depends: libc6 (>= 2.28), libgl1, libegl1, libxcb1, libwayland-client0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libasound2
 Recommends: libwayland-cursor0, libwayland-egl1, bluez
 Suggests: libgtk-3-0
 Description: guided isometric hip holds with a Bluetooth load-cell belt

@@ -51,13 +51,31 @@ TIMING
 shot="$WORK/shot.png"
 start=$(date +%s)
 # No display: the app's own headless path (offscreen, narrated in the terminal) is what runs.
-env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM timeout 300 "$APP" --data-dir "$WORK/data" \
+# The cues go through the system's ALSA into a WAV (its `file` plugin over `null`: no sound card here).
+cues="$WORK/cues.wav"
+env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM SENSORAPP_CONFIG_DIR="$WORK/config" \
+  SENSORAPP_SOUND=1 SENSORAPP_ALSA_DEVICE="file:FILE=$cues,FORMAT=wav" timeout 300 "$APP" --data-dir "$WORK/data" \
   --simulate --speed 5 --exit-after 30 --screenshot "$shot" >"$WORK/session.out" 2>"$WORK/session.err"
 rc=$?
 if [ $rc = 0 ]; then ok "simulated session exits 0 after $(( $(date +%s) - start )) s ($(grep -c 'Rep ' "$WORK/session.out") narrated lines)"
 else bad "simulated session exit code $rc: $(tail -n 3 "$WORK/session.err" | tr '\n' ' ')"; fi
 if desc=$("$PY" packaging/check_png.py "$shot"); then ok "screenshot is a real PNG ($desc, $(( $(wc -c <"$shot") / 1024 )) KiB)"
 else bad "screenshot check failed"; fi
+# The frozen app's cues: ticks (880 Hz) and target tones (1320 Hz) in the WAV ALSA wrote.
+if desc=$("$PY" - "$cues" <<'CUES'
+import sys, wave
+import numpy as np
+with wave.open(sys.argv[1]) as w:
+    rate, x = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(float)
+spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+freqs = np.fft.rfftfreq(x.size, 1 / rate)
+tick = spectrum[(freqs > 860) & (freqs < 900)].max(); target = spectrum[(freqs > 1300) & (freqs < 1340)].max()
+noise = np.median(spectrum)
+assert x.size > rate * 0.5 and tick > 100 * noise and target > 100 * noise, (x.size, tick / noise, target / noise)
+print(f"{x.size / rate:.2f} s of cues at {rate} Hz, 880 Hz and 1320 Hz peaks {tick / noise:.0f}x and {target / noise:.0f}x the median")
+CUES
+); then ok "cues played through ALSA by the frozen app: $desc"
+else bad "no cues in $cues (sound backend in the frozen app)"; fi
 
 # 5. the .deb: unpack into a throwaway root and run the installed app from there
 deb="dist/sensorapp_${VERSION}_$(dpkg --print-architecture 2>/dev/null).deb"

@@ -134,3 +134,19 @@ def test_ci_runs_the_smoke_test_after_the_tests() -> None:
     lines = (ROOT / ".ci" / "run").read_text().splitlines()
     test_line = next(i for i, line in enumerate(lines) if line.endswith("-m pytest"))
     assert any("packaging/smoke.sh" in line for line in lines[test_line + 1 :])
+
+
+def test_spec_ships_the_licence_texts_and_metadata_the_about_dialog_shows() -> None:
+    """About reads sensorapp/licence_texts/ and the bundled distributions' metadata: the frozen app needs both."""
+    from sensorapp.licences import BUNDLED_DISTRIBUTIONS, SHIPPED_TEXTS
+
+    shipped = spec_package_data()
+    for texts in SHIPPED_TEXTS.values():
+        for name in texts:
+            assert f"sensorapp/licence_texts/{name}" in shipped
+            assert (ROOT / "sensorapp" / "licence_texts" / name).stat().st_size > 5000
+    spec = SPEC.read_text()
+    assert "BUNDLED_DISTRIBUTIONS = re.findall(" in spec and '"sensorapp" / "licences.py"' in spec  # one list, in licences.py
+    block = (ROOT / "sensorapp" / "licences.py").read_text().split("BUNDLED_DISTRIBUTIONS: tuple[str, ...] = (", 1)[1].split(")", 1)[0]
+    assert tuple(re.findall(r'"([^"]+)"', block)) == BUNDLED_DISTRIBUTIONS
+    assert "libasound2" in (ROOT / "packaging" / "build.sh").read_text().split("Depends:", 1)[1].split("\n", 1)[0]

@@ -7,6 +7,8 @@ and silent after one log line where there is no sound device."""
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
 
@@ -19,7 +21,8 @@ from .audio_out import CueOutput
 class CuePlayer(QObject):
     def __init__(self, parent: QObject | None = None, *, sound_on: bool = True, volume_pct: int = 70) -> None:
         super().__init__(parent)
-        self.enabled = QGuiApplication.platformName() not in ("offscreen", "minimal")
+        # Offscreen (tests, the headless demo) is silent unless SENSORAPP_SOUND=1 (the frozen app's smoke test).
+        self.enabled = QGuiApplication.platformName() not in ("offscreen", "minimal") or os.environ.get("SENSORAPP_SOUND") == "1"
         self.sound_on = sound_on
         self.volume_pct = volume_pct
         self.played: list[Cue] = []  # what was asked for, for tests
