@@ -21,7 +21,7 @@ if [ "$is_debian" = 1 ]; then
   command -v objdump >/dev/null 2>&1 || need+=(binutils)   # PyInstaller reads ELF dependencies with it
   if [ ${#need[@]} -gt 0 ]; then
     echo "build: installing ${need[*]}"
-    $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
 fi
 

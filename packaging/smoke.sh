@@ -29,6 +29,17 @@ echo "smoke: onedir $size_mb MB; biggest parts:"
 if [ "$size_mb" -le "$BUDGET_MB" ]; then ok "onedir $size_mb MB within the $BUDGET_MB MB budget"
 else bad "onedir $size_mb MB is over the $BUDGET_MB MB budget"; fi
 
+# About's licences in the bundle: the LGPL/GPL texts for Qt, and each bundled part's metadata.
+missing=""
+for f in sensorapp/licence_texts/LGPL-3.0.txt sensorapp/licence_texts/GPL-3.0.txt; do
+  [ -s "dist/sensorapp/_internal/$f" ] || missing="$missing $f"
+done
+for d in pyside6_essentials shiboken6 pyqtgraph numpy bleak qasync platformdirs pylsl; do
+  ls -d dist/sensorapp/_internal/${d}-*.dist-info >/dev/null 2>&1 || missing="$missing $d-*.dist-info"
+done
+if [ -z "$missing" ]; then ok "licence texts and $(ls -d dist/sensorapp/_internal/*.dist-info | wc -l) packages' metadata (About) are in the bundle"
+else bad "the bundle lacks$missing"; fi
+
 # 3. --version, and start-up time against the interpreter running the checkout
 out=$("$APP" --version 2>&1); rc=$?
 if [ $rc = 0 ] && [ "$out" = "sensorapp $VERSION" ]; then ok "--version prints '$out'"

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -32,23 +33,27 @@ SND_PCM_FORMAT_S16_LE = 2
 SND_PCM_ACCESS_RW_INTERLEAVED = 3
 LATENCY_US = 50_000  # a tick must sound on time; 50 ms is well below what the ear notices next to the dial
 MAX_PENDING = 3  # cues waiting when the device is slow: older ones are dropped, a late tick is worse than none
+EAGAIN = 11
 ALSA_DEVICE_ENV = "SENSORAPP_ALSA_DEVICE"  # e.g. "null" or a named pcm; default: ALSA's "default"
 
 
 class AlsaPcm:
-    """One ALSA playback handle (16-bit mono), opened through ctypes."""
+    """One ALSA playback handle (16-bit mono), opened through ctypes.
+
+    Non-blocking throughout, with every wait bounded: a device (or plugin) that stops consuming
+    costs this one cue, never a worker stuck for good (a blocking snd_pcm_drain would wait as
+    long as the device wants)."""
 
     def __init__(self, device: str, rate_hz: int, lib: ctypes.CDLL | None = None) -> None:
         self.lib = lib if lib is not None else load_libasound()
+        self.rate_hz = rate_hz
         self.lib.snd_strerror.restype = ctypes.c_char_p
         self.lib.snd_pcm_writei.restype = ctypes.c_long
         self.lib.snd_pcm_writei.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong]
         self.handle = ctypes.c_void_p()
-        # Open without blocking (a device held by another program fails at once instead of
-        # hanging), then write blocking: this runs on the worker thread.
+        # Non-blocking: a device held by another program fails at once instead of hanging.
         self._check(self.lib.snd_pcm_open(ctypes.byref(self.handle), device.encode(), SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK), f"open {device!r}")
         try:
-            self._check(self.lib.snd_pcm_nonblock(self.handle, 0), "set blocking")
             self._check(
                 self.lib.snd_pcm_set_params(self.handle, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, 1, rate_hz, 1, LATENCY_US),
                 "set 16-bit mono",
@@ -63,17 +68,26 @@ class AlsaPcm:
         return code
 
     def play(self, samples: np.ndarray) -> None:
-        """Write all samples and wait until they have been played."""
+        """Write all samples, then wait (bounded) until the device has played them."""
         data = np.ascontiguousarray(samples, dtype="<i2")
+        duration_s = data.size / self.rate_hz
+        deadline = time.monotonic() + duration_s + 1.0
         done = 0
         while done < data.size:
-            chunk = data[done:]
-            n = self.lib.snd_pcm_writei(self.handle, chunk.ctypes.data, chunk.size)
-            if n < 0:  # an underrun (-EPIPE) or a suspend: recover once, else give up on this cue
+            if time.monotonic() > deadline:
+                raise OSError("ALSA device stopped taking samples")
+            n = self.lib.snd_pcm_writei(self.handle, data[done:].ctypes.data, data.size - done)
+            if n == -EAGAIN:  # the buffer is full: wait for room
+                self.lib.snd_pcm_wait(self.handle, 20)
+            elif n < 0:  # an underrun (the last cue ran out, -EPIPE) or a suspend: recover and go on
                 self._check(self.lib.snd_pcm_recover(self.handle, int(n), 1), "recover after an underrun")
-                continue
-            done += n
-        self.lib.snd_pcm_drain(self.handle)
+            else:
+                done += n
+        # Let the buffered rest (at most LATENCY_US) play out, then reset for the next cue.
+        delay = ctypes.c_long(0)
+        if self.lib.snd_pcm_delay(self.handle, ctypes.byref(delay)) == 0 and delay.value > 0:
+            time.sleep(min(delay.value / self.rate_hz, max(0.0, deadline - time.monotonic())))
+        self.lib.snd_pcm_drop(self.handle)
         self._check(self.lib.snd_pcm_prepare(self.handle), "prepare for the next cue")
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ class CuePlayer(QObject):
         self.volume_pct = volume_pct
         self.played: list[Cue] = []  # what was asked for, for tests
         self._output: CueOutput | None = None
+        self._closed = False  # the window is closing: no new output (it would reopen the device)
 
     def set_preferences(self, sound_on: bool, volume_pct: int) -> None:
         self.sound_on, self.volume_pct = sound_on, volume_pct
@@ -40,7 +41,7 @@ class CuePlayer(QObject):
         if cue not in TONES:
             return
         self.played.append(cue)
-        if not self.enabled or not (self.sound_on or force):
+        if not self.enabled or not (self.sound_on or force) or self._closed:
             return
         samples = render_cue(cue, self.volume_pct)
         if samples is None:
@@ -50,6 +51,8 @@ class CuePlayer(QObject):
         self._output.submit(samples)
 
     def close(self) -> None:
+        """Stop playing for good (the window closes); cues asked for later are counted, not played."""
+        self._closed = True
         if self._output is not None:
             self._output.close()
             self._output = None

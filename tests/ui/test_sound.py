@@ -112,3 +112,22 @@ def test_no_sound_device_means_silence_one_reason_and_no_alsa_noise(tmp_path: Pa
     assert result["played"] == 0 and result["idle"] is True
     assert "ALSA could not open 'sensorapp_no_such_device'" in str(result["failure"])
     assert "ALSA lib" not in stderr  # ALSA's own error lines are silenced
+
+
+def test_a_cue_after_close_does_not_reopen_the_device(qapp: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """At exit the session screen may still ask for a cue after the window closed the player: opening
+    the device again then truncated the smoke test's WAV (ALSA's file plugin) and left it unfinished."""
+    from sensorapp.ui.sound import CuePlayer
+
+    monkeypatch.setenv("SENSORAPP_SOUND", "1")  # play although offscreen
+    monkeypatch.setenv("SENSORAPP_ALSA_DEVICE", f"file:FILE={tmp_path / 'cues.wav'},FORMAT=wav")
+    player = CuePlayer(sound_on=True, volume_pct=100)
+    player.play(Cue.HOLD_SECOND)
+    output = player.output
+    assert output is not None and output.wait_idle(30)
+    player.close()
+    player.play(Cue.TARGET)
+    assert player.output is None and player.played == [Cue.HOLD_SECOND, Cue.TARGET]
+    if HAVE_ALSA and output.failure is None:
+        samples, rate = read_wav(tmp_path / "cues.wav")  # closed properly: the header has the length
+        assert sounding_duration_s(samples, rate) == pytest.approx(TONES[Cue.HOLD_SECOND].duration_s, abs=0.008)
