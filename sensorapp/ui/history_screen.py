@@ -30,7 +30,7 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 from . import theme
 from .controller import AppController
 
-SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI")
+SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain\nbefore / after")
 SESSION_COLUMN_TIPS = (
     "",
     "complete, stopped early, or incomplete (recovered after a crash)",
@@ -38,6 +38,7 @@ SESSION_COLUMN_TIPS = (
     "Mean force of the best 3 reps (plateau), left / right",
     "Mean hold, left / right",
     "Limb symmetry index: weaker side / stronger side; ~ marks a difference within one session's measurement error",
+    "Pain in the hip before / after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
 )
 DAY_S = 86400.0
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)", "bundle": "Session bundles (*.zip)"}
@@ -82,6 +83,10 @@ def _pair(sides: dict, key: str, fmt: str) -> str:
         v = (sides.get(side) or {}).get(key)
         values.append(fmt.format(v) if v is not None else "\u2013")
     return " / ".join(values)
+
+
+def _pain(value: int | None) -> str:
+    return "\u2013" if value is None else str(value)
 
 
 class HistoryScreen(QWidget):
@@ -220,6 +225,7 @@ class HistoryScreen(QWidget):
                 _pair(sides, "plateau_n", "{:.0f}"),
                 _pair(sides, "mean_hold_s", "{:.1f}"),
                 lsi,
+                f"{_pain(r.pain_before)} / {_pain(r.pain_after)}",
             )
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)

@@ -23,6 +23,8 @@ from . import theme
 from .connect_screen import ConnectScreen
 from .controller import AppController
 from .history_screen import HistoryScreen
+from .pain_prompt import PainPrompt
+from .patients_screen import PatientsScreen
 from .session_screen import SessionScreen
 from .summary_screen import SummaryScreen
 
@@ -66,8 +68,9 @@ class MainWindow(QMainWindow):
         self.session_screen = SessionScreen(controller)
         self.summary_screen = SummaryScreen()
         self.history_screen = HistoryScreen(controller)
+        self.patients_screen = PatientsScreen(controller)
         self.stack = QStackedWidget()
-        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen):
+        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen, self.patients_screen):
             self.stack.addWidget(w)
 
         self.device_label = QLabel("No belt")
@@ -82,7 +85,12 @@ class MainWindow(QMainWindow):
         self.exercise_button.clicked.connect(self.show_session)
         self.history_button = QPushButton("History")
         self.history_button.clicked.connect(self.show_history)
-        for b in (self.exercise_button, self.history_button):
+        self.patients_button = QPushButton("Patients")
+        self.patients_button.setToolTip("The caseload: patients, prescriptions, flags and advice (Ctrl+Shift+P)")
+        self.patients_button.setAccessibleName("Patients")
+        self.patients_button.clicked.connect(self.show_patients)
+        QShortcut(QKeySequence("Ctrl+Shift+P"), self).activated.connect(self.show_patients)
+        for b in (self.exercise_button, self.history_button, self.patients_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         strip = QHBoxLayout()
         strip.addWidget(self.device_label)
@@ -92,6 +100,7 @@ class MainWindow(QMainWindow):
         strip.addWidget(self.device_button)
         strip.addWidget(self.exercise_button)
         strip.addWidget(self.history_button)
+        strip.addWidget(self.patients_button)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addLayout(strip)
@@ -109,7 +118,10 @@ class MainWindow(QMainWindow):
         self.summary_screen.new_session_requested.connect(self._new_session)
         self.summary_screen.device_requested.connect(self.show_connect)
         self.history_screen.open_session_requested.connect(self.show_stored_session)
+        self.patients_screen.exercise_requested.connect(self.show_session)
         controller.session_finished.connect(self.show_summary)
+        controller.session_finished.connect(self._ask_pain_after)
+        self.pain_prompt: PainPrompt | None = None
         controller.connection_changed.connect(self._refresh_strip)
         controller.battery_changed.connect(lambda _p: self._refresh_strip())
         controller.link_state_changed.connect(lambda _s: self._refresh_strip())
@@ -128,6 +140,23 @@ class MainWindow(QMainWindow):
 
     def show_history(self) -> None:
         self.stack.setCurrentWidget(self.history_screen)
+
+    def show_patients(self) -> None:
+        self.stack.setCurrentWidget(self.patients_screen)
+
+    def _ask_pain_after(self) -> None:
+        c = self.controller
+        session_id = c.last_saved_session_id
+        if not c.pain_prompts or session_id is None:
+            return
+
+        def answered(value: int | None) -> None:
+            self.pain_prompt = None
+            if value is not None:
+                c.record_pain(session_id, after=value)
+
+        self.pain_prompt = PainPrompt("after", answered, self)
+        self.pain_prompt.open()
 
     def show_summary(self) -> None:
         c = self.controller
