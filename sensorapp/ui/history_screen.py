@@ -30,7 +30,7 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 from . import theme
 from .controller import AppController
 
-SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain\nbefore / after")
+SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain")
 SESSION_COLUMN_TIPS = (
     "",
     "complete, stopped early, or incomplete (recovered after a crash)",
@@ -38,7 +38,7 @@ SESSION_COLUMN_TIPS = (
     "Mean force of the best 3 reps (plateau), left / right",
     "Mean hold, left / right",
     "Limb symmetry index: weaker side / stronger side; ~ marks a difference within one session's measurement error",
-    "Pain in the hip before / after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
+    "Pain in the hip before \u2192 after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
 )
 DAY_S = 86400.0
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)", "bundle": "Session bundles (*.zip)"}
@@ -85,8 +85,12 @@ def _pair(sides: dict, key: str, fmt: str) -> str:
     return " / ".join(values)
 
 
-def _pain(value: int | None) -> str:
-    return "\u2013" if value is None else str(value)
+def pain_text(before: int | None, after: int | None) -> str:
+    """Pain before and after, "3 \u2192 5"; "\u2013" for a rating not given, and for none at all."""
+    dash = "\u2013"
+    if before is None and after is None:
+        return dash
+    return f"{dash if before is None else before} \u2192 {dash if after is None else after}"
 
 
 class HistoryScreen(QWidget):
@@ -225,7 +229,7 @@ class HistoryScreen(QWidget):
                 _pair(sides, "plateau_n", "{:.0f}"),
                 _pair(sides, "mean_hold_s", "{:.1f}"),
                 lsi,
-                f"{_pain(r.pain_before)} / {_pain(r.pain_after)}",
+                pain_text(r.pain_before, r.pain_after),
             )
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)

@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+Shift+P"), self).activated.connect(self.show_patients)
         for b in (self.exercise_button, self.history_button, self.patients_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for b in (self.device_button, self.exercise_button, self.history_button, self.patients_button):
+            b.setStyleSheet("padding: 10px 8px;")  # four of them fit beside the device name at 1024 px
         strip = QHBoxLayout()
         strip.addWidget(self.device_label)
         strip.addWidget(self.battery_label)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from . import theme
+from .dialogs import fit_dialog
 
 QUESTION = "How much pain do you feel in your hip right now?"
 SCALE_WORDS = "0 = none, 10 = worst imaginable"
@@ -79,6 +80,10 @@ class PainPrompt(QDialog):
         lay.addLayout(bottom)
         # Escape is the dialog's own reject(); route it through choose() so the callback hears the skip.
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self).activated.connect(lambda: self.choose(None))
+
+    def open(self) -> None:
+        super().open()
+        fit_dialog(self)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         text = event.text()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -40,6 +41,7 @@ from sensorapp.storage.records import Patient, SessionRecord
 
 from . import theme
 from .controller import AppController
+from .dialogs import fit_dialog
 
 PATIENT_COLUMNS = ("Name", "Record no.", "Involved", "Last session", "Flags", "Advice")
 SIDE_CHOICES: tuple[tuple[str, str | None], ...] = (("none", None), ("left", "left"), ("right", "right"))
@@ -48,6 +50,15 @@ TARGET_CHOICES: tuple[tuple[str, str | None], ...] = (("none", None), ("% of bes
 NOT_GIVEN = "not given"
 FIRST_BIRTH_YEAR = 1900
 PRESCRIPTION_COLUMNS = ("Changed", "Reps", "Hold", "Rest", "First", "Target", "A day", "From")
+# The theme styles spin and combo boxes; the editors' text and date fields get the same frame here,
+# and disabled fields read as disabled (the theme's near-white text would not).
+EDITOR_STYLE = f"""
+QLineEdit, QPlainTextEdit, QDateEdit {{ background: {theme.PANEL}; border: 1px solid {theme.MUTED}; border-radius: 6px; padding: 4px 8px; }}
+QLineEdit:focus, QPlainTextEdit:focus, QDateEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{ border-color: {theme.YELLOW}; }}
+QDateEdit {{ min-height: 1.6em; }}
+QDateEdit::drop-down {{ width: 26px; background: {theme.GRID}; border-left: 1px solid {theme.MUTED}; }}
+QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled {{ color: {theme.DISABLED_TEXT}; border-color: {theme.GRID}; }}
+"""
 
 
 def _combo(choices: tuple[tuple[str, str | None], ...], current: str | None, accessible: str) -> QComboBox:
@@ -131,6 +142,9 @@ class PatientDialog(QDialog):
         self.saved: Patient | None = None
         self.setWindowTitle("Edit patient" if patient else "New patient")
         self.setAccessibleName(self.windowTitle())
+        self.setStyleSheet(EDITOR_STYLE)
+        heading = QLabel(self.windowTitle())
+        heading.setFont(theme.font(20, bold=True))
         this_year = date.today().year
         self.name = QLineEdit(patient.name if patient else "")
         self.name.setPlaceholderText("a name or a pseudonym")
@@ -157,7 +171,7 @@ class PatientDialog(QDialog):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(90)
-        self.archived = QCheckBox("archived (hidden from the list and the session's patient choice)")
+        self.archived = QCheckBox("Archived (hidden from the lists)")
         self.archived.setChecked(bool(patient and patient.archived))
         self.archived.setVisible(patient is not None)
         self.error = theme.named(QLabel(""), "error")
@@ -186,6 +200,7 @@ class PatientDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.save_button)
         lay = QVBoxLayout(self)
+        lay.addWidget(heading)
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addLayout(buttons)
@@ -239,6 +254,10 @@ class PrescriptionDialog(QDialog):
         self.saved: Prescription | None = None
         self.setWindowTitle(f"Prescription: {patient.name}")
         self.setAccessibleName(self.windowTitle())
+        # The theme's arrow images, on the date field's drop-down too.
+        self.setStyleSheet(EDITOR_STYLE + theme.arrow_style_sheet().replace("QComboBox::down-arrow", "QComboBox::down-arrow, QDateEdit::down-arrow"))
+        heading = QLabel(self.windowTitle())
+        heading.setFont(theme.font(20, bold=True))
         current = store.prescription(patient.id) or Prescription()
         self.reps = QSpinBox(minimum=1, maximum=30, value=current.reps_per_side)
         self.reps.setAccessibleName("Reps per side")
@@ -255,6 +274,7 @@ class PrescriptionDialog(QDialog):
         self.target_low.setValue(current.target_low if current.target_low is not None else 70.0)
         self.target_high.setValue(current.target_high if current.target_high is not None else 90.0)
         self.target_kind.currentIndexChanged.connect(lambda _i: self._target_kind_changed())
+        self.target_kind.setToolTip("A band drawn on the live plot: in % of the patient's best rep, or in newtons")
         self.per_day = QSpinBox(minimum=1, maximum=12, value=current.sessions_per_day)
         self.per_day.setAccessibleName("Sessions per day")
         self.start_date = QDateEdit()
@@ -280,20 +300,33 @@ class PrescriptionDialog(QDialog):
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
 
-        form = QFormLayout()
+        # Two fields a row: at 600 px the history below keeps room for a few rows.
+        form = QGridLayout()
         form.setVerticalSpacing(6)
-        form.addRow("&Reps per side", self.reps)
-        form.addRow("&Hold", self.hold)
-        form.addRow("R&est between reps", self.rest)
-        form.addRow("&First side", self.first)
+        form.setHorizontalSpacing(10)
+        for row, col, text, field in (
+            (0, 0, "&Reps per side", self.reps),
+            (0, 2, "&Hold", self.hold),
+            (1, 0, "R&est between reps", self.rest),
+            (1, 2, "&First side", self.first),
+            (3, 0, "Sessions &a day", self.per_day),
+            (3, 2, "&Starts on", self.start_date),
+        ):
+            label = QLabel(text)
+            label.setBuddy(field)
+            form.addWidget(label, row, col)
+            form.addWidget(field, row, col + 1)
         band = QHBoxLayout()
         band.addWidget(self.target_kind)
-        band.addWidget(self.target_low)
+        band.addWidget(self.target_low, 1)
         band.addWidget(QLabel("to"))
-        band.addWidget(self.target_high)
-        form.addRow("&Target band", band)
-        form.addRow("Sessions &a day", self.per_day)
-        form.addRow("&Starts on", self.start_date)
+        band.addWidget(self.target_high, 1)
+        band_label = QLabel("&Target band")
+        band_label.setBuddy(self.target_kind)
+        form.addWidget(band_label, 2, 0)
+        form.addLayout(band, 2, 1, 1, 3)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         history_title = QLabel("Changes, newest first")
         history_title.setFont(theme.font(14, bold=True))
         buttons = QHBoxLayout()
@@ -301,6 +334,7 @@ class PrescriptionDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
         lay = QVBoxLayout(self)
+        lay.addWidget(heading)
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(history_title)
@@ -349,7 +383,10 @@ class PrescriptionDialog(QDialog):
             )
             for col, text in enumerate(values):
                 self.history.setItem(row, col, QTableWidgetItem(text))
-
+        # As wide as its columns (with the header's words), so none is cut and nothing scrolls sideways.
+        header = self.history.horizontalHeader()
+        need = sum(max(self.history.sizeHintForColumn(c), header.sectionSizeHint(c)) + 4 for c in range(self.history.columnCount()))
+        self.history.setMinimumWidth(need + self.history.verticalScrollBar().sizeHint().width() + 2 * self.history.frameWidth())
     def save(self) -> bool:
         try:
             self.saved = self.store.set_prescription(self.patient.id, self.prescription())
@@ -391,7 +428,10 @@ class PatientsScreen(QWidget):
         header = self.table.horizontalHeader()
         for col in range(len(PATIENT_COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Name and flags share the room left (a long name is cut with "…", whole in its tooltip; flags wrap).
+        header.setSectionResizeMode(PATIENT_COLUMNS.index("Name"), QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(PATIENT_COLUMNS.index("Flags"), QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda _item: self.edit_selected())
@@ -485,6 +525,8 @@ class PatientsScreen(QWidget):
             )
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setToolTip(p.name)
                 if col == PATIENT_COLUMNS.index("Flags") and r.flags:
                     item.setForeground(theme_colour(theme.ORANGE))
                     item.setToolTip("\n".join(str(f.text) for f in r.flags))
@@ -552,6 +594,7 @@ class PatientsScreen(QWidget):
         dialog.accepted.connect(done)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         dialog.open()
+        fit_dialog(dialog)
         return dialog
 
     def new_patient(self) -> QDialog | None:

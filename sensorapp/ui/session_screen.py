@@ -116,9 +116,6 @@ class SessionScreen(QWidget):
         self.plot = LiveForcePlot(controller.ring)
         self.form = ProtocolForm(controller.protocol, controller.patient_name, [])
         self.form.patient.setAccessibleName("Patient")
-        self.prescription_note = theme.named(QLabel(""), "muted")
-        self.prescription_note.setWordWrap(True)
-        self.form.layout().addWidget(self.prescription_note)  # type: ignore[union-attr]  # the QFormLayout set in ProtocolForm
         self.refresh_patients()
         self.form.patient.activated.connect(self._patient_picked)
         controller.patient_changed.connect(self.refresh_patients)
@@ -197,12 +194,12 @@ class SessionScreen(QWidget):
         """Set the form from the picked patient's current prescription (the therapist may still change it here)."""
         prescription = self.controller.current_prescription()
         if prescription is None:
-            self.prescription_note.setText("No prescription for this patient: these settings are used.")
+            self._prescription_note("Exercise settings", "No prescription for this patient: these settings are used.")
             return
         try:
             protocol = protocol_from_prescription(prescription, self.form.protocol())
         except ValueError as exc:
-            self.prescription_note.setText(f"The prescription does not fit the guided session ({exc}); these settings are used.")
+            self._prescription_note("Exercise settings", f"The prescription does not fit the guided session ({exc}); these settings are used.")
             return
         f = self.form
         f.reps.setValue(protocol.reps_per_side)
@@ -214,7 +211,14 @@ class SessionScreen(QWidget):
             f.band.setChecked(True)
             f.band_lo.setValue(int(protocol.target_band_pct[0]))
             f.band_hi.setValue(int(protocol.target_band_pct[1]))
-        self.prescription_note.setText(f"From the prescription: {prescription.sessions_per_day} sessions a day.")
+        self._prescription_note(
+            f"From the prescription ({prescription.sessions_per_day} a day)", f"From the prescription: {prescription.describe()}"
+        )
+
+    def _prescription_note(self, title: str, tip: str) -> None:
+        """Where the settings come from, in the box's title (no extra line: the plot keeps its height at 600 px)."""
+        self.form.setTitle(title)
+        self.form.setToolTip(tip)
 
     def _patient_text(self) -> str:
         """The typed or picked name, without the record number shown beside it."""

@@ -222,7 +222,7 @@ def test_a_session_for_a_patient_with_3_reps_per_side_runs_3_plus_3_stores_the_s
     ss = window.session_screen
     assert window.stack.currentWidget() is ss
     assert (ss.form.reps.value(), ss.form.hold.value(), ss.form.rest.value(), ss.form.first.currentText()) == (3, 6.0, 8.0, "right")
-    assert "2 sessions a day" in ss.prescription_note.text()
+    assert ss.form.title() == "From the prescription (2 a day)" and "3 reps/side" in ss.form.toolTip()
 
     async def run() -> None:
         await controller.connect_to(controller.simulated_descriptor())
@@ -262,7 +262,7 @@ def test_a_session_for_a_patient_with_3_reps_per_side_runs_3_plus_3_stores_the_s
     history = window.history_screen
     history.patient.setCurrentIndex(history.patient.findData(dana.id))
     pain_col = history.table.columnCount() - 1
-    assert history.table.rowCount() == 1 and history.table.item(0, pain_col).text() == "3 / 5"
+    assert history.table.rowCount() == 1 and history.table.item(0, pain_col).text() == "3 \u2192 5"
     window.show_patients()
     row = next(i for i, r in enumerate(window.patients_screen.rows) if r.patient.id == dana.id)
     assert window.patients_screen.table.item(row, 3).text().endswith("6 reps")
