@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any
 
 from sensorapp.storage.history import local_day, trend_point
 from sensorapp.storage.records import SIDES, SessionRecord
@@ -52,12 +51,8 @@ class SessionFacts:
         return local_day(self.started_at, tz)
 
 
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def facts_from_record(record: SessionRecord) -> SessionFacts:
-    """A stored session's facts (pain is None for sessions stored before pain was recorded)."""
+    """A stored session's facts (pain is None where it was skipped or the session predates pain ratings)."""
     point = trend_point(record)
     sides = record.side_summaries()
     reps = {name: int(s.get("reps") or 0) for name, s in sides.items()}
@@ -73,7 +68,7 @@ def facts_from_record(record: SessionRecord) -> SessionFacts:
         lsi_low_pct=point.lsi_low_pct,
         lsi_high_pct=point.lsi_high_pct,
         weaker_side=point.weaker_side,
-        pain_before=_optional_int(getattr(record, "pain_before", None)),
-        pain_after=_optional_int(getattr(record, "pain_after", None)),
+        pain_before=record.pain_before,
+        pain_after=record.pain_after,
         uuid=record.uuid,
     )
