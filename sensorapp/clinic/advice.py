@@ -254,7 +254,11 @@ def progression_advice(
     sessions: Sequence[SessionFacts], *, involved_side: str | None = None, thresholds: Thresholds | None = None
 ) -> Advice | None:
     """The advice when the rule fires, else None."""
-    check = check_progression(sessions, involved_side=involved_side, thresholds=thresholds)
+    return advice_of(check_progression(sessions, involved_side=involved_side, thresholds=thresholds))
+
+
+def advice_of(check: ProgressionCheck) -> Advice | None:
+    """The advice a check gives: None unless every criterion is met."""
     if not check.fires:
         return None
     return Advice(rule_id=RULE_ID, text=ADVICE_TEXT, suggestions=list(SUGGESTIONS), basis=check.basis())
