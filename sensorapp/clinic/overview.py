@@ -22,7 +22,7 @@ from .advice import Advice, PastDecision, ProgressionCheck, advice_of, check_pro
 from .facts import SessionFacts, facts_from_record
 from .flags import Flag, evaluate_flags
 from .prescription import Prescription
-from .thresholds import Thresholds, shipped_thresholds
+from .thresholds import Thresholds, thresholds_for_data_dir
 
 DECISIONS: tuple[str, ...] = ("accepted", "dismissed")
 
@@ -89,8 +89,11 @@ def patient_overview(
     tz: tzinfo | None = None,
     thresholds: Thresholds | None = None,
 ) -> PatientOverview:
-    """Last session, flags and pending advice of ``patient`` as of ``today`` (default: today, local)."""
-    th = thresholds or shipped_thresholds()
+    """Last session, flags and pending advice of ``patient`` as of ``today`` (default: today, local).
+
+    ``thresholds`` default to the store's (``thresholds_for_data_dir``); a bad user file raises ThresholdsError.
+    """
+    th = thresholds or thresholds_for_data_dir(store.data_dir)
     today = today or local_day(datetime.now().astimezone(), tz)
     records = store.sessions(patient.id)
     facts: list[SessionFacts] = [facts_from_record(r) for r in records]

@@ -2,7 +2,8 @@
 
 The shipped values live in ``thresholds.json`` next to this module (package data, also in the
 frozen app). A clinic can override any of them with its own JSON file of the same shape; names
-it does not give keep the shipped value. Files are checked strictly: an unknown name, a missing
+it does not give keep the shipped value. ``clinic-thresholds.json`` in the store's data folder is
+picked up by every screen and command that uses that store (``thresholds_for_data_dir``). Files are checked strictly: an unknown name, a missing
 value, a wrong type or a value out of range is refused with one line naming the file and entry.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 FILE_FORMAT = "sensorapp-clinic-thresholds"
 FILE_VERSION = 1
 SHIPPED_NAME = "thresholds.json"
+USER_FILENAME = "clinic-thresholds.json"  # in the store's data folder: a clinic's own values
 
 
 class ThresholdsError(ValueError):
@@ -178,3 +180,9 @@ def load_thresholds(path: Path | str | None = None) -> Thresholds:
     except json.JSONDecodeError as exc:
         raise ThresholdsError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     return parse_thresholds(doc, where=str(path), base=base, source_required=False)
+
+
+def thresholds_for_data_dir(data_dir: Path | str) -> Thresholds:
+    """The thresholds a store's users get: the data folder's ``clinic-thresholds.json`` if there is one."""
+    path = Path(data_dir) / USER_FILENAME
+    return load_thresholds(path) if path.is_file() else shipped_thresholds()
