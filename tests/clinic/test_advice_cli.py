@@ -17,7 +17,8 @@ from sensorapp.storage.store import SessionStore
 def ready_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A patient who meets the progression rule: 8 daily sessions up to yesterday, LSI ~98 %, pain 1."""
     data_dir = tmp_path_factory.mktemp("advice") / "store"
-    now = datetime.now(UTC).replace(microsecond=0)
+    # Midday of the local today, so each session falls on its own local day whatever the time zone.
+    now = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
     with SessionStore.open(data_dir) as store:
         p = store.add_patient("Cleo", involved_side="left", external_id="MRN-7")
         for d in range(8):
@@ -101,3 +102,27 @@ def test_thresholds_file_changes_the_verdict_and_a_bad_one_is_refused(
     assert cli.main(["--data-dir", str(data_dir), "advice", "Cleo"]) == cli.EXIT_FAILURE
     err = capsys.readouterr().err
     assert "clinic-thresholds.json: unknown threshold 'pain_max'" in err and err.count("\n") == 1
+
+
+def test_patients_list_and_json_show_flags_and_advice(ready_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from sensorapp.clinic.overview import patient_overview
+
+    assert cli.main(["--data-dir", str(ready_store), "patients", "--json"]) == 0
+    listing = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    with SessionStore.open(ready_store) as store:
+        today = datetime.now(UTC).astimezone().date()
+        assert isinstance(today, date)
+        expected = patient_overview(store, store.patient(1), today=today)
+    assert listing["Cleo"]["flags"] == [f.text for f in expected.flags]
+    # One session a day against the default 2 a day (no prescription): the adherence flag.
+    assert any(t.startswith("adherence: 7 of 14 sessions in 7 d") for t in listing["Cleo"]["flags"])
+    assert listing["Cleo"]["advice"] is not None and listing["Cleo"]["advice"].startswith("ready to progress: side plank 30 s")
+    assert listing["Dan"]["flags"] == [] and listing["Dan"]["advice"] is None
+    assert cli.main(["--data-dir", str(ready_store), "patients"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-2:] == ["flags", "advice"]
+    cleo = next(line for line in lines if " Cleo " in line)
+    assert "adherence: 7 of 14 sessions in 7 d" in cleo and cleo.rstrip().endswith("ready to progress")
+    assert lines[-1] == "advice pending for patient(s) 1: see `sensorapp advice ID`"
