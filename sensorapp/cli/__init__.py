@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sessions",
     "patients",
     "prescribe",
+    "advice",
     "export",
     "import_bundle",
 )
