@@ -8,7 +8,7 @@ Accepting never changes the prescription: that is the therapist's own edit.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -35,6 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sensorapp.clinic.advice import Advice
+from sensorapp.clinic.flags import Flag
+from sensorapp.clinic.overview import decide_advice, patient_overview
 from sensorapp.clinic.prescription import Prescription
 from sensorapp.storage import SessionStore, StorageError
 from sensorapp.storage.records import Patient, SessionRecord
@@ -48,6 +51,7 @@ SIDE_CHOICES: tuple[tuple[str, str | None], ...] = (("none", None), ("left", "le
 SEX_CHOICES: tuple[tuple[str, str | None], ...] = (("not given", None), ("female", "female"), ("male", "male"), ("other", "other"))
 TARGET_CHOICES: tuple[tuple[str, str | None], ...] = (("none", None), ("% of best rep", "percent_of_best"), ("absolute, N", "absolute_n"))
 NOT_GIVEN = "not given"
+FLAG_SYMBOLS = {"alert": "\u2716", "warning": "!"}  # with the colour: no colour carries meaning alone
 FIRST_BIRTH_YEAR = 1900
 PRESCRIPTION_COLUMNS = ("Changed", "Reps", "Hold", "Rest", "First", "Target", "A day", "From")
 # The theme styles spin and combo boxes; the editors' text and date fields get the same frame here,
@@ -88,30 +92,27 @@ def prescription_text(p: Prescription | None) -> str:
     return words
 
 
-def _overview_module() -> Any:
-    """sensorapp.clinic.overview when this build has it (branch i9-flags), else None."""
-    try:
-        return importlib.import_module("sensorapp.clinic.overview")
-    except ImportError:
-        return None
-
-
 class PatientOverviewRow:
-    """What one row of the list shows, from the overview (flags, advice) or the store alone."""
+    """What one row of the list shows: the overview's last session, flags and pending advice.
+
+    When the flag thresholds cannot be read (a bad user file), the row still shows the store's
+    last session, and ``problem`` says why the flags are missing."""
 
     def __init__(self, store: SessionStore, patient: Patient) -> None:
         self.patient = patient
-        overview_module = _overview_module()
-        self.flags: list[Any] = []
-        self.advice: Any = None
-        if overview_module is not None:
-            overview = overview_module.patient_overview(store, patient)
-            self.last_session: SessionRecord | None = overview.last_session
-            self.flags = list(overview.flags)
-            self.advice = overview.advice
-        else:
-            sessions = store.sessions(patient.id)
-            self.last_session = max(sessions, key=lambda r: r.started_at) if sessions else None
+        self.flags: list[Flag] = []
+        self.advice: Advice | None = None
+        self.problem: str | None = None
+        try:
+            overview = patient_overview(store, patient)
+        except ValueError as exc:  # ThresholdsError
+            self.problem = str(exc)
+            ended = [r for r in store.sessions(patient.id) if r.ended_at is not None]
+            self.last_session: SessionRecord | None = ended[-1] if ended else None
+            return
+        self.last_session = overview.last_session
+        self.flags = list(overview.flags)
+        self.advice = overview.advice
 
     @property
     def last_session_text(self) -> str:
@@ -122,7 +123,11 @@ class PatientOverviewRow:
 
     @property
     def flags_text(self) -> str:
-        return "; ".join(str(f.text) for f in self.flags) if self.flags else "\u2013"
+        if self.problem:
+            return "not checked"
+        if not self.flags:
+            return "\u2013"
+        return "; ".join(f"{FLAG_SYMBOLS.get(f.severity, '!')} {f.text}" for f in self.flags)
 
     @property
     def advice_text(self) -> str:
@@ -528,8 +533,11 @@ class PatientsScreen(QWidget):
                 if col == 0:
                     item.setToolTip(p.name)
                 if col == PATIENT_COLUMNS.index("Flags") and r.flags:
-                    item.setForeground(theme_colour(theme.ORANGE))
-                    item.setToolTip("\n".join(str(f.text) for f in r.flags))
+                    alert = any(f.severity == "alert" for f in r.flags)
+                    item.setForeground(theme_colour(theme.VERMILLION if alert else theme.ORANGE))
+                    item.setToolTip("\n".join(f.text for f in r.flags))
+                if col == PATIENT_COLUMNS.index("Flags") and r.problem:
+                    item.setToolTip(f"Flags not checked: {r.problem}")
                 if p.archived:
                     item.setForeground(theme_colour(theme.MUTED))
                 self.table.setItem(row, col, item)
@@ -588,7 +596,7 @@ class PatientsScreen(QWidget):
 
     # ------------------------------------------------------------ actions
 
-    def _open(self, dialog: QDialog, done: Any) -> QDialog:
+    def _open(self, dialog: QDialog, done: Callable[[], None]) -> QDialog:
         """Open without blocking the event loop (the belt keeps streaming); ``done`` runs when it is accepted."""
         self.dialog = dialog
         dialog.accepted.connect(done)
@@ -655,9 +663,9 @@ class PatientsScreen(QWidget):
         store, r = self.controller.store, self.selected_row()
         if store is None or r is None or r.advice is None:
             return
-        advice = r.advice
         try:
-            store.record_advice_decision(r.patient.id, rule_id=advice.rule_id, advice_text=advice.text, decision=decision, basis=advice.basis)
+            # Recomputed and recorded through the store: what is recorded is the advice pending now.
+            decide_advice(store, r.patient, decision)
         except (ValueError, StorageError) as exc:
             self.status.setText(f"Could not record the decision: {exc}")
             return

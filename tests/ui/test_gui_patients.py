@@ -267,3 +267,68 @@ def test_a_session_for_a_patient_with_3_reps_per_side_runs_3_plus_3_stores_the_s
     row = next(i for i, r in enumerate(window.patients_screen.rows) if r.patient.id == dana.id)
     assert window.patients_screen.table.item(row, 3).text().endswith("6 reps")
     qasync_loop.run_until_complete(window.shutdown())
+
+
+def _record_session(store, patient_id: int, started_at, *, seed: int, asymmetry_pct: float, pain: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """A two-sided session of the virtual patient (7 reps a side, left first) through the real recorder."""
+    import numpy as np
+
+    from sensorapp.simulation.patient import VirtualPatient
+
+    vp = VirtualPatient(PatientProfile(seed=seed, asymmetry_pct=asymmetry_pct, turnover_s=8.0))
+    rate = 50.0
+    t = np.arange(int(vp.duration_s * rate)) / rate
+    force = vp.force_at(t)
+    turn = int(np.searchsorted(t, vp.truth[vp.profile.reps_per_side].onset_s - 4.0))
+    rec = store.begin_session(patient_id=patient_id, side="left", started_at=started_at)
+    rec.add_samples(t[:turn], force[:turn])
+    rec.set_side("right")
+    rec.add_samples(t[turn:], force[turn:])
+    record = rec.finish()
+    store.set_pain(record.id, before=pain[0], after=pain[1])
+
+
+def test_flags_show_in_the_list_and_pending_advice_is_accepted_or_dismissed_without_touching_the_prescription(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    window, controller = open_window(tmp_path)
+    store = controller.store
+    assert store is not None
+    now = datetime.now(UTC).replace(microsecond=0)
+    ready = store.add_patient("Cleo Martin", involved_side="left")
+    prescribed = store.set_prescription(ready.id, Prescription(sessions_per_day=1))
+    for day in range(8):  # eight symmetric, painless sessions, one a day up to today: the progression rule fires
+        _record_session(store, ready.id, now - timedelta(days=7 - day, hours=1), seed=10 + day, asymmetry_pct=2.0, pain=(1, 1))
+    weak = store.add_patient("Ben Okafor", involved_side="left")
+    _record_session(store, weak.id, now - timedelta(hours=2), seed=3, asymmetry_pct=25.0, pain=(1, 4))
+
+    window.show_patients()
+    screen = window.patients_screen
+    rows = {r.patient.id: i for i, r in enumerate(screen.rows)}
+    flags = screen.table.item(rows[weak.id], 4).text()
+    assert flags.startswith("\u2716 asymmetry") and "LSI" in flags  # a symbol and words, not colour alone
+    assert screen.table.item(rows[weak.id], 5).text() == "\u2013"
+    assert screen.table.item(rows[ready.id], 5).text() == "pending"
+
+    screen.select_patient(ready.id)
+    assert screen.advice_panel.isVisible() and screen.accept_button.isEnabled()
+    assert "The prescription stays as it is" in screen.advice_label.text() and "\u2022" in screen.advice_label.text()
+    screen.accept_button.click()
+    (decision,) = store.advice_decisions(ready.id)
+    assert decision.decision == "accepted"
+    assert store.prescription(ready.id) == prescribed and len(store.prescription_history(ready.id)) == 1
+    assert screen.table.item(screen.rows.index(screen.selected_row()), 5).text() == "\u2013"  # type: ignore[arg-type]
+    assert not screen.advice_panel.isVisible() and "unchanged" in screen.status.text()
+
+    # A session started after the decision brings the advice back; this time it is dismissed.
+    after_decision = max(decision.decided_at, now) + timedelta(minutes=1)
+    _record_session(store, ready.id, after_decision, seed=30, asymmetry_pct=2.0, pain=(0, 1))
+    screen.refresh()
+    screen.select_patient(ready.id)
+    assert screen.dismiss_button.isEnabled()
+    screen.dismiss_button.click()
+    assert [d.decision for d in store.advice_decisions(ready.id)] == ["accepted", "dismissed"]
+    assert store.prescription(ready.id) == prescribed
+    controller.close_store()
