@@ -1,6 +1,7 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python packaging/make_screenshots.py
+    .venv/bin/python packaging/make_screenshots.py             # every screen
+    .venv/bin/python packaging/make_screenshots.py --only patients   # the therapist's screens only
 """
 
 from __future__ import annotations
@@ -194,13 +195,120 @@ async def main() -> None:
     await window.shutdown()
 
 
+def record_caseload_session(store: object, patient_id: int, started_at: object, *, seed: int, asymmetry_pct: float, pain: tuple[int, int]) -> None:
+    """One two-sided session of the virtual patient through the real recorder, with its pain ratings."""
+    import numpy as np
+
+    from sensorapp.storage import SessionStore
+
+    assert isinstance(store, SessionStore)
+    vp = VirtualPatient(PatientProfile(seed=seed, asymmetry_pct=asymmetry_pct, turnover_s=8.0))
+    t = np.arange(0, vp.duration_s, 0.02)
+    f = vp.force_at(t)
+    turn = int(np.searchsorted(t, vp.truth[vp.profile.reps_per_side].onset_s - 4.0))
+    rec = store.begin_session(patient_id=patient_id, side="left", started_at=started_at)  # type: ignore[arg-type]
+    rec.add_samples(t[:turn], f[:turn])
+    rec.set_side("right")
+    rec.add_samples(t[turn:], f[turn:])
+    record = rec.finish()
+    store.set_pain(record.id, before=pain[0], after=pain[1])
+
+
+async def patients_screens() -> None:
+    """The therapist's screens: the patient list (with flags and pending advice), the patient and
+    prescription editors and the pain prompt, on a caseload recorded through the real store."""
+    import tempfile
+    from datetime import datetime, timedelta
+
+    from sensorapp.clinic.prescription import Prescription
+    from sensorapp.storage import SessionStore
+    from sensorapp.ui.pain_prompt import PainPrompt
+
+    data_dir = Path(tempfile.mkdtemp(prefix="sensorapp-screens-caseload-"))
+    seed_history(days=14, data_dir=data_dir)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with SessionStore.open(data_dir) as store:
+        (first,) = store.patients()
+        store.update_patient(
+            first.id, name="Marta Lindqvist", external_id="MRN-204815", birth_year=1957, sex="female", body_mass_kg=68.0, lever_arm_m=0.84,
+            notes="Left total hip replacement, 9 weeks ago. Trendelenburg gait on the left.",
+        )
+        store.set_prescription(first.id, Prescription(reps_per_side=5, hold_s=5.0, rest_s=10.0, sessions_per_day=3, start_date=(now - timedelta(days=14)).date()))
+        store.set_prescription(
+            first.id,
+            Prescription(reps_per_side=7, hold_s=6.0, rest_s=10.0, target_kind="percent_of_best", target_low=70, target_high=90, sessions_per_day=2, start_date=(now - timedelta(days=7)).date()),
+        )
+        ready = store.add_patient("Jonas Weber", external_id="MRN-198342", involved_side="right", birth_year=1971, sex="male")
+        store.set_prescription(ready.id, Prescription(sessions_per_day=1, start_date=(now - timedelta(days=8)).date()))
+        for day in range(8):
+            record_caseload_session(store, ready.id, now - timedelta(days=7 - day, hours=3), seed=40 + day, asymmetry_pct=2.0, pain=(1, 1))
+        weak = store.add_patient("Aïcha Benali", external_id="MRN-210077", involved_side="left", birth_year=1984, sex="female")
+        record_caseload_session(store, weak.id, now - timedelta(days=4), seed=3, asymmetry_pct=26.0, pain=(2, 5))
+        store.add_patient("Pieter de Vries", external_id="MRN-211930", involved_side="right")
+        ready_id = ready.id
+    controller = AppController(None)
+    controller.open_store(str(data_dir))
+    window = MainWindow(controller)
+    window.setMinimumSize(0, 0)
+    window.resize(*SIZES[""])
+    window.show()
+    window.show_patients()
+    window.patients_screen.select_patient(ready_id)
+    for suffix, (width, height) in SIZES.items():
+        window.resize(width, height)
+        await asyncio.sleep(0.1)
+        window.patients_screen.table.resizeRowsToContents()
+        await asyncio.sleep(0.05)
+        path = OUT / f"patients{suffix}.png"
+        if not window.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+    window.resize(*SIZES[""])
+    await asyncio.sleep(0.05)
+
+    async def grab_dialog(dialog: object, name: str) -> None:
+        from PySide6.QtWidgets import QWidget
+
+        assert isinstance(dialog, QWidget)
+        # The default offscreen screen is 800x600, smaller than the window shown here: size the dialog
+        # as it opens on a real screen (the layout probe checks it on 1024x600 and larger).
+        dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()))
+        await asyncio.sleep(0.1)
+        path = OUT / f"{name}.png"
+        if not dialog.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+
+    screen = window.patients_screen
+    screen.select_patient(first.id)
+    editor = screen.edit_selected()
+    await grab_dialog(editor, "patients-editor")
+    assert editor is not None
+    editor.reject()
+    prescription = screen.edit_prescription()
+    await grab_dialog(prescription, "prescription")
+    assert prescription is not None
+    prescription.reject()
+    pain = PainPrompt("before", lambda _v: None, window)
+    pain.open()
+    await grab_dialog(pain, "pain")
+    pain.reject()
+    controller.close_store()
+
+
 if __name__ == "__main__":
+    import argparse
     import tempfile
 
+    parser = argparse.ArgumentParser(description="Regenerate docs/screenshots/")
+    parser.add_argument("--only", choices=("all", "patients"), default="all", help="patients: the therapist's screens only")
+    only = parser.parse_args().only
     os.environ["SENSORAPP_DATA_DIR"] = tempfile.mkdtemp(prefix="sensorapp-screens-")  # never the user's store
     app = QApplication(sys.argv[:1])
     theme.apply(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(main())
+        if only == "all":
+            loop.run_until_complete(main())
+        loop.run_until_complete(patients_screens())

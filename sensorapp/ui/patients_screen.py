@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -92,6 +93,11 @@ def prescription_text(p: Prescription | None) -> str:
     return words
 
 
+def flag_name(flag: Flag) -> str:
+    """The flag's short name for a list cell: its text up to the first colon ("asymmetry")."""
+    return flag.text.split(":", 1)[0]
+
+
 class PatientOverviewRow:
     """What one row of the list shows: the overview's last session, flags and pending advice.
 
@@ -127,7 +133,11 @@ class PatientOverviewRow:
             return "not checked"
         if not self.flags:
             return "\u2013"
-        return "; ".join(f"{FLAG_SYMBOLS.get(f.severity, '!')} {f.text}" for f in self.flags)
+        return "; ".join(f"{FLAG_SYMBOLS.get(f.severity, '!')} {flag_name(f)}" for f in self.flags)
+
+    @property
+    def flag_lines(self) -> list[str]:
+        return [f"{FLAG_SYMBOLS.get(f.severity, '!')} {f.text}" for f in self.flags]
 
     @property
     def advice_text(self) -> str:
@@ -324,7 +334,7 @@ class PrescriptionDialog(QDialog):
         band = QHBoxLayout()
         band.addWidget(self.target_kind)
         band.addWidget(self.target_low, 1)
-        band.addWidget(QLabel("to"))
+        band.addWidget(QLabel(" to "))
         band.addWidget(self.target_high, 1)
         band_label = QLabel("&Target band")
         band_label.setBuddy(self.target_kind)
@@ -388,7 +398,15 @@ class PrescriptionDialog(QDialog):
             )
             for col, text in enumerate(values):
                 self.history.setItem(row, col, QTableWidgetItem(text))
-        # As wide as its columns (with the header's words), so none is cut and nothing scrolls sideways.
+        self._fit_history()
+
+    def showEvent(self, event: object) -> None:
+        self._fit_history()  # again once polished: the style sheet's font makes the columns wider
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def _fit_history(self) -> None:
+        """As wide as its columns (with the header's words), so none is cut and nothing scrolls sideways."""
+        self.history.ensurePolished()
         header = self.history.horizontalHeader()
         need = sum(max(self.history.sizeHintForColumn(c), header.sectionSizeHint(c)) + 4 for c in range(self.history.columnCount()))
         self.history.setMinimumWidth(need + self.history.verticalScrollBar().sizeHint().width() + 2 * self.history.frameWidth())
@@ -440,12 +458,13 @@ class PatientsScreen(QWidget):
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda _item: self.edit_selected())
+        self.table.setMinimumHeight(150)  # a few rows stay in view when the panel below has much to say
 
         self.detail = theme.named(QLabel(""), "muted")
         self.detail.setWordWrap(True)
         self.advice_label = QLabel("")
         self.advice_label.setWordWrap(True)
-        self.advice_label.setAccessibleName("Progression advice")
+        self.advice_label.setAccessibleName("Flags and progression advice")
         self.accept_button = QPushButton("Accept advice")
         self.accept_button.setAccessibleName("Accept the progression advice")
         self.accept_button.clicked.connect(lambda: self.decide("accepted"))
@@ -476,7 +495,7 @@ class PatientsScreen(QWidget):
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.show_archived)
-        advice_panel = theme.named(QWidget(), "panel")
+        advice_panel = theme.named(QFrame(), "panel")
         advice_row = QHBoxLayout(advice_panel)
         advice_row.addWidget(self.advice_label, 1)
         advice_row.addWidget(self.accept_button)
@@ -535,7 +554,7 @@ class PatientsScreen(QWidget):
                 if col == PATIENT_COLUMNS.index("Flags") and r.flags:
                     alert = any(f.severity == "alert" for f in r.flags)
                     item.setForeground(theme_colour(theme.VERMILLION if alert else theme.ORANGE))
-                    item.setToolTip("\n".join(f.text for f in r.flags))
+                    item.setToolTip("\n".join(r.flag_lines))
                 if col == PATIENT_COLUMNS.index("Flags") and r.problem:
                     item.setToolTip(f"Flags not checked: {r.problem}")
                 if p.archived:
@@ -583,14 +602,19 @@ class PatientsScreen(QWidget):
         facts.append(f"lever arm {p.lever_arm_m:g} m" if p.lever_arm_m else "")
         line = ", ".join(f for f in facts if f)
         self.detail.setText(f"{p.name}{': ' + line if line else ''}.  Prescription: {prescription_text(store.prescription(p.id))}")
+        # The panel: the selected patient's flags in full, then pending advice.
         advice = r.advice
-        if advice is None:
-            self.advice_panel.hide()
-            self.advice_label.setText("")
-        else:
-            suggestions = "".join(f"\n \u2022 {s}" for s in advice.suggestions)
-            self.advice_label.setText(f"Advice: {advice.text}{suggestions}\nThe prescription stays as it is until you edit it.")
-            self.advice_panel.show()
+        lines = list(r.flag_lines)
+        if r.problem:
+            lines.append(f"Flags not checked: {r.problem}")
+        if advice is not None:
+            headline = advice.text.split(":", 1)[0] if advice.suggestions else advice.text  # the suggestions follow
+            lines.append(f"Advice: {headline}: " + "; ".join(advice.suggestions) + ". The prescription stays as it is until you edit it.")
+            self.advice_label.setToolTip(advice.text)
+        self.advice_label.setText("\n".join(lines))
+        self.advice_panel.setVisible(bool(lines))
+        self.accept_button.setVisible(advice is not None)
+        self.dismiss_button.setVisible(advice is not None)
         self.accept_button.setEnabled(advice is not None)
         self.dismiss_button.setEnabled(advice is not None)
 

@@ -308,13 +308,15 @@ def test_flags_show_in_the_list_and_pending_advice_is_accepted_or_dismissed_with
     screen = window.patients_screen
     rows = {r.patient.id: i for i, r in enumerate(screen.rows)}
     flags = screen.table.item(rows[weak.id], 4).text()
-    assert flags.startswith("\u2716 asymmetry") and "LSI" in flags  # a symbol and words, not colour alone
+    assert flags.startswith("\u2716 asymmetry")  # a symbol and words, not colour alone
+    screen.select_patient(weak.id)
+    assert "LSI" in screen.advice_label.text() and not screen.accept_button.isVisible()  # the flag in full, no advice
     assert screen.table.item(rows[weak.id], 5).text() == "\u2013"
     assert screen.table.item(rows[ready.id], 5).text() == "pending"
 
     screen.select_patient(ready.id)
     assert screen.advice_panel.isVisible() and screen.accept_button.isEnabled()
-    assert "The prescription stays as it is" in screen.advice_label.text() and "\u2022" in screen.advice_label.text()
+    assert "The prescription stays as it is" in screen.advice_label.text() and "side plank" in screen.advice_label.text()
     screen.accept_button.click()
     (decision,) = store.advice_decisions(ready.id)
     assert decision.decision == "accepted"
