@@ -86,10 +86,10 @@ class MainWindow(QMainWindow):
         self.history_button = QPushButton("History")
         self.history_button.clicked.connect(self.show_history)
         self.patients_button = QPushButton("Patients")
-        self.patients_button.setToolTip("The caseload: patients, prescriptions, flags and advice (Ctrl+Shift+P)")
+        self.patients_button.setToolTip("The caseload: patients, prescriptions, flags and advice (Ctrl+4)")
         self.patients_button.setAccessibleName("Patients")
         self.patients_button.clicked.connect(self.show_patients)
-        QShortcut(QKeySequence("Ctrl+Shift+P"), self).activated.connect(self.show_patients)
+        QShortcut(QKeySequence("Ctrl+4"), self).activated.connect(self.show_patients)
         for b in (self.exercise_button, self.history_button, self.patients_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for b in (self.device_button, self.exercise_button, self.history_button, self.patients_button):

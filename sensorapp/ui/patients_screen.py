@@ -489,7 +489,8 @@ class PatientsScreen(QWidget):
         self.exercise_button.setToolTip("Ctrl+Enter")
         self.exercise_button.clicked.connect(self.exercise_selected)
         for shortcut, slot in (("Ctrl+N", self.new_patient), ("Ctrl+E", self.edit_selected), ("Ctrl+P", self.edit_prescription), ("Ctrl+Return", self.exercise_selected)):
-            QShortcut(QKeySequence(shortcut), self).activated.connect(slot)
+            # Window-wide keys, heard only while this screen is the one shown.
+            QShortcut(QKeySequence(shortcut), self).activated.connect(lambda s=slot: s() if self.isVisible() else None)
 
         top = QHBoxLayout()
         top.addWidget(title)

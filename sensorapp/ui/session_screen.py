@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView
+from sensorapp.storage import StorageError
 
 from . import theme
 from .controller import AppController, protocol_from_prescription
@@ -220,11 +221,20 @@ class SessionScreen(QWidget):
         self.form.setTitle(title)
         self.form.setToolTip(tip)
 
-    def _patient_text(self) -> str:
-        """The typed or picked name, without the record number shown beside it."""
-        box = self.form.patient
+    def _take_patient(self) -> None:
+        """The patient box's choice for the next session: a listed patient by id, else the typed name."""
+        c, box = self.controller, self.form.patient
         index = box.findText(box.currentText())
-        return self.controller.patient_name if index >= 0 and box.itemData(index) == self.controller.patient_id else box.currentText()
+        patient_id = box.itemData(index) if index >= 0 else None
+        if patient_id is not None and int(patient_id) == c.patient_id:
+            return  # already picked: re-picking would refill the form over the therapist's own changes
+        if patient_id is not None and c.store is not None:
+            try:
+                c.select_patient(c.store.patient(int(patient_id)))
+                return
+            except StorageError:
+                pass  # gone since the list was filled: the typed name decides
+        c.set_patient(box.currentText())
 
     def toggle(self) -> None:
         """Space bar / Start button: start (after the pain question, when asked), pause, resume."""
@@ -232,7 +242,7 @@ class SessionScreen(QWidget):
         if self.pain_prompt is not None:
             return  # the pain question is up: space is not an answer
         if c.session is None or c.session.finished:
-            c.set_patient(self._patient_text())
+            self._take_patient()
             if c.pain_prompts:
                 self.ask_pain_before()
             else:

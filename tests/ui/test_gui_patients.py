@@ -178,6 +178,52 @@ def test_pain_prompt_takes_keys_0_to_9_the_10_button_and_skip(qapp: QApplication
         PainPrompt("during", answers.append)
 
 
+def test_a_setting_changed_after_picking_the_patient_is_what_the_session_uses(qapp: QApplication, tmp_path: Path) -> None:
+    window, controller = open_window(tmp_path)
+    store = controller.store
+    assert store is not None
+    eva = store.add_patient("Eva Novak", external_id="N-1")
+    store.set_prescription(eva.id, Prescription(reps_per_side=4, hold_s=6.0, rest_s=8.0))
+    window.show_session()
+    ss = window.session_screen
+    box = ss.form.patient
+    index = box.findData(eva.id)
+    assert box.itemText(index) == "Eva Novak  (N-1)"
+    box.setCurrentIndex(index)
+    box.activated.emit(index)  # what a pick with the mouse or keyboard sends
+    assert controller.patient_id == eva.id and ss.form.reps.value() == 4
+    ss.form.reps.setValue(2)  # the therapist shortens today's session by hand
+    ss._take_patient()  # what Start does first
+    assert controller.patient_id == eva.id and ss.form.reps.value() == 2
+    assert ss.form.protocol().reps_per_side == 2
+    # A typed new name is a new patient at the start, as before the patient list existed.
+    box.setEditText("Walk-in")
+    ss._take_patient()
+    assert controller.patient_name == "Walk-in" and controller.patient_id is None
+    controller.close_store()
+
+
+def test_keyboard_opens_the_patients_screen_and_its_editors_only_there(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window, controller = open_window(tmp_path)
+    assert controller.store is not None
+    controller.store.add_patient("Fay Olsen")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts go to the active window
+    window.show_history()
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.patients_screen.dialog is None  # Ctrl+N belongs to the Patients screen
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.patients_screen
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.patients_screen.dialog
+    assert isinstance(dialog, PatientDialog) and dialog.patient is None and dialog.isVisible()
+    dialog.reject()
+    qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.patients_screen.dialog, PrescriptionDialog)
+    window.patients_screen.dialog.reject()
+    controller.close_store()
+
+
 def test_the_picked_patient_is_remembered_between_runs(qapp: QApplication, tmp_path: Path) -> None:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     controller = AppController(settings)
