@@ -29,6 +29,7 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 
 from . import theme
 from .controller import AppController
+from .patients_screen import PatientOverviewRow
 
 SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain")
 SESSION_COLUMN_TIPS = (
@@ -193,9 +194,11 @@ class HistoryScreen(QWidget):
         current = self.patient.currentData()
         self.patient.blockSignals(True)
         self.patient.clear()
-        for p in store.patients():
-            self.patient.addItem(p.name, p.id)
+        for p in store.patients(include_archived=True):  # an archived patient's sessions stay reachable
+            self.patient.addItem(p.name + (" (archived)" if p.archived else ""), p.id)
         self.patient.addItem("All patients", None)
+        if current is None:
+            current = self.controller.patient_id
         index = self.patient.findData(current) if current is not None else self.patient.findText(self.controller.patient_name)
         self.patient.setCurrentIndex(max(0, index))
         self.patient.blockSignals(False)
@@ -240,7 +243,11 @@ class HistoryScreen(QWidget):
                         item.setToolTip("Uncertain: within the measurement error of a single session")
                 self.table.setItem(row, col, item)
         self._draw_trend(trend)
-        self.adherence_label.setText(adherence_text(adh))
+        flags = ""
+        if patient_id is not None:
+            overview = PatientOverviewRow(store, store.patient(patient_id))
+            flags = "  Flags: " + "; ".join(overview.flag_lines) if overview.flags else ""
+        self.adherence_label.setText(adherence_text(adh) + flags)
         theme.fit_table_width(self.table)
         self._selection_changed()
 

@@ -94,6 +94,9 @@ def test_patient_is_created_edited_and_archived_through_the_dialog(qapp: QApplic
     window.session_screen.refresh_patients()
     box = window.session_screen.form.patient
     assert [box.itemText(i) for i in range(box.count())] == ["Ben Okafor  (MRN-0043)"]
+    window.history_screen.refresh()  # History still reaches an archived patient's sessions
+    history_box = window.history_screen.patient
+    assert "Ada Moreau (archived)" in [history_box.itemText(i) for i in range(history_box.count())]
     screen.show_archived.setChecked(True)
     names = [screen.table.item(r, 0).text() for r in range(screen.table.rowCount())]
     assert names == ["Ada Moreau (archived)", "Ben Okafor"]
@@ -357,6 +360,10 @@ def test_flags_show_in_the_list_and_pending_advice_is_accepted_or_dismissed_with
     assert flags.startswith("\u2716 asymmetry")  # a symbol and words, not colour alone
     screen.select_patient(weak.id)
     assert "LSI" in screen.advice_label.text() and not screen.accept_button.isVisible()  # the flag in full, no advice
+    window.show_history()  # History names the same flags for the patient shown
+    window.history_screen.patient.setCurrentIndex(window.history_screen.patient.findData(weak.id))
+    assert "Flags: \u2716 asymmetry" in window.history_screen.adherence_label.text()
+    window.show_patients()
     assert screen.table.item(rows[weak.id], 5).text() == "\u2013"
     assert screen.table.item(rows[ready.id], 5).text() == "pending"
 
