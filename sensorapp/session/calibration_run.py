@@ -90,6 +90,13 @@ class CalibrationRunner:
         except TimeoutError:
             raise CommandTimeoutError(f"{self.source.name} sent no force for {SILENT_SOURCE_S:g} s; is it still connected?") from None
 
+    async def wait_device_time(self, seconds: float) -> None:
+        """Wait until ``seconds`` of device time have streamed in (for a load to settle, say)."""
+        await self._next_samples()
+        until = self.last_t_s + seconds
+        while self.last_t_s < until:
+            await self._next_samples()
+
     async def wait_until_ready(self, timeout_s: float = DEFAULT_SETTLE_TIMEOUT_S) -> None:
         """Wait (device time) until the load is still and, for a mass, changed by about that mass."""
         started = None

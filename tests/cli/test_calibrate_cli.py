@@ -1,0 +1,90 @@
+"""`sensorapp calibrate --simulate`: the virtual bench hangs each mass, the fit is saved and written to the belt."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from calibration import CalibrationStore
+from sensorapp.cli import EXIT_OK, EXIT_USAGE, main
+from sensorapp.devices.belt import BeltSource
+from sensorapp.devices.simulated import current_simulation
+from sensorapp.devices.sim_backend import SimulatedBleakClient, SimulatedBleakScanner
+
+
+def test_calibrate_simulate_json_saves_the_fit_and_the_belt_reads_it_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["calibrate", "--simulate", "--speed", "20", "--mass", "2", "--mass", "5", "--mass", "10", "--yes", "--json",
+               "--data-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert rc == EXIT_OK, err
+    result = json.loads(out)
+    assert [p["mass_kg"] for p in result["points"]] == [0.0, 2.0, 5.0, 10.0]
+    assert all(p["spread_n"] <= 0.5 and p["n_samples"] == 200 for p in result["points"])
+    assert max(abs(p["residual_n"]) for p in result["points"]) == pytest.approx(result["linearity_error_n"])
+    assert result["newtons_per_count"] == pytest.approx(0.000596, rel=0.001)  # the simulated belt's true gain
+    assert "captured 10 kg" in err and "waiting until it hangs still" in err
+
+    saved = Path(result["saved_to"])
+    assert saved == tmp_path / "calibrations.json"
+    stored = CalibrationStore(saved).get(result["serial"], model_id=1)
+    assert stored is not None and stored.source == "fit"
+    assert stored.newtons_per_count == result["newtons_per_count"] and stored.linearity_error_n == result["linearity_error_n"]
+
+    # A fresh connection to the same virtual belt asks it with GET_CALIBRATION.
+    sim = current_simulation()
+    assert sim is not None
+
+    async def read_back() -> object:
+        src = BeltSource(sim.descriptor.address, name="check", client_backend=SimulatedBleakClient, scanner_backend=SimulatedBleakScanner)
+        await src.connect()
+        try:
+            return await src.read_belt_calibration()
+        finally:
+            await src.disconnect()
+
+    held = asyncio.run(read_back())
+    want = result["belt_readback"]
+    assert held is not None
+    assert (held.zero_counts, held.newtons_per_count, held.linearity_error_n) == (  # type: ignore[attr-defined]
+        want["zero_counts"], want["newtons_per_count"], want["linearity_error_n"])
+    assert held.zero_counts == round(result["zero_counts"])  # type: ignore[attr-defined]
+    assert held.calibrated_at_unix > 1_767_225_600  # dated now, after the factory date  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("masses", "message"),
+    [
+        (["2"], "at least 2 different known masses"),
+        (["2", "2"], "given twice"),
+        (["2", "nan"], "not a finite number"),
+        (["2", "-3"], "more than 0 kg"),
+        (["2", "500"], "capacity"),
+    ],
+)
+def test_bad_masses_exit_2_with_one_line_and_nothing_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str], masses: list[str], message: str) -> None:
+    args = ["calibrate", "--simulate", "--yes", "--data-dir", str(tmp_path)]
+    for m in masses:
+        args += ["--mass", m]
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc == EXIT_USAGE
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "calibrations.json").exists()
+
+
+def test_calibrate_prints_the_fit_and_where_it_saved_it(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sensorapp", "calibrate", "--simulate", "--speed", "20", "--mass", "2", "--mass", "5",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,  # not a terminal: no prompts
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "N/count, zero " in proc.stdout and "linearity error " in proc.stdout
+    assert "residual N" in proc.stdout and proc.stdout.count("\n") >= 5  # a row per point: 0, 2 and 5 kg
+    assert f"saved for belt GMB-0001E240 in {tmp_path / 'calibrations.json'}" in proc.stdout
+    assert "written to the belt" in proc.stdout
