@@ -13,8 +13,8 @@ import pytest
 from calibration import CalibrationStore
 from sensorapp.cli import EXIT_OK, EXIT_USAGE, main
 from sensorapp.devices.belt import BeltSource
-from sensorapp.devices.simulated import current_simulation
 from sensorapp.devices.sim_backend import SimulatedBleakClient, SimulatedBleakScanner
+from sensorapp.devices.simulated import current_simulation
 
 
 def test_calibrate_simulate_json_saves_the_fit_and_the_belt_reads_it_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
