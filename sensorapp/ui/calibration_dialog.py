@@ -13,9 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -37,6 +39,11 @@ from .controller import AppController
 DEFAULT_MASSES_KG = (2.0, 5.0, 10.0)
 STILL_COLOUR = theme.GREEN
 MOVING_COLOUR = theme.ORANGE
+
+
+def _sentence(text: str) -> str:
+    """The model's one-line messages start in lower case (they also end CLI lines); a label starts a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def _simulation_for(controller: AppController) -> Any:
@@ -189,8 +196,11 @@ class CalibrationDialog(QDialog):
         self.points_table = QTableWidget(0, 4)
         self.points_table.setAccessibleName("Points and residuals")
         self.points_table.setHorizontalHeaderLabels(["mass kg", "applied N", "mean counts", "residual N"])
-        self.points_table.horizontalHeader().setStretchLastSection(True)
+        self.points_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.points_table.verticalHeader().setVisible(False)
+        self.points_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.points_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.points_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.save_message = QLabel("")
         self.save_message.setWordWrap(True)
         self.save_button = theme.named(QPushButton("Save and write to the belt"), "primary")
@@ -281,7 +291,7 @@ class CalibrationDialog(QDialog):
         index = len(w.points) + 1
         mass = w.current_mass_kg
         self.step_title.setText(f"Step {index} of {n_steps}: " + ("unloaded" if mass == 0 else f"{mass:g} kg"))
-        self.instruction.setText(w.instruction()[0].upper() + w.instruction()[1:] + ", wait until it reads \u201cstill\u201d, then press Capture.")
+        self.instruction.setText(_sentence(w.instruction()) + ", wait until it reads \u201cstill\u201d, then press Capture.")
         self.capture_message.setText("")
         self.redo_button.setEnabled(bool(w.points))
         if self.simulation is not None:
@@ -309,7 +319,7 @@ class CalibrationDialog(QDialog):
         try:
             point = self.runner.wizard.capture()
         except CalibrationError as exc:
-            self.capture_message.setText(str(exc))
+            self.capture_message.setText(_sentence(str(exc)))
             return
         label = "unloaded" if point.mass_kg == 0 else f"{point.mass_kg:g} kg"
         self.captured.addItem(f"{label}: {point.mean_counts:.1f} counts ({point.n_samples} samples, varied by {point.spread_n:.2f} N)")
@@ -332,7 +342,7 @@ class CalibrationDialog(QDialog):
         try:
             fit = self.runner.fit()
         except CalibrationError as exc:
-            self.capture_message.setText(str(exc))
+            self.capture_message.setText(_sentence(str(exc)))
             self.runner.wizard.undo_last()
             self.captured.takeItem(self.captured.count() - 1)
             self._begin_step()
@@ -351,7 +361,6 @@ class CalibrationDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.points_table.setItem(row, col, item)
-        self.points_table.resizeColumnsToContents()
         self.save_message.setText("")
         self.save_button.setEnabled(True)
         self.pages.setCurrentWidget(self.result_page)

@@ -72,7 +72,7 @@ async def _calibrate_in_the_dialog(tmp_path: Path) -> None:
     dialog.refresh_live()
     assert "moving" in dialog.still_label.text()
     dialog.capture_button.click()
-    assert "the load is still moving: wait until it hangs still" in dialog.capture_message.text()
+    assert "The load is still moving: wait until it hangs still" in dialog.capture_message.text()
     assert len(wizard.points) == 1
     for _ in range(3):
         await until(wizard.ready)
