@@ -33,7 +33,7 @@ async def bench(tmp_path: Path) -> tuple[BeltSource, VirtualBelt, CalibrationSto
     return src, sim.belt, store
 
 
-async def test_the_bench_fit_finds_the_belts_true_gain_and_zero_and_is_written_to_the_belt(tmp_path: Path) -> None:
+async def test_the_bench_fit_finds_the_belts_true_gain_and_zero_and_is_written_to_the_belt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     src, belt, store = await bench(tmp_path)
     sim = current_simulation()
     assert sim is not None
@@ -73,6 +73,9 @@ async def test_the_bench_fit_finds_the_belts_true_gain_and_zero_and_is_written_t
     finally:
         waiter.close()
     assert np.mean(forces[-100:]) == pytest.approx(7.0 * G, abs=0.05)
+    # SET_CALIBRATION and GET_CALIBRATION while streaming left the stream whole and in order.
+    assert src.stats.gaps == [] and src.stats.lost_packets == 0
+    assert "clock went back" not in caplog.text
     # The calibration is in the belt's flash: a power cycle keeps it (a tare in RAM would not survive).
     await src.disconnect()
     belt.power_cycle()
