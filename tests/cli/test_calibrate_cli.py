@@ -88,3 +88,44 @@ def test_calibrate_prints_the_fit_and_where_it_saved_it(tmp_path: Path) -> None:
     assert "residual N" in proc.stdout and proc.stdout.count("\n") >= 5  # a row per point: 0, 2 and 5 kg
     assert f"saved for belt GMB-0001E240 in {tmp_path / 'calibrations.json'}" in proc.stdout
     assert "written to the belt" in proc.stdout
+
+
+def test_calibrate_on_a_terminal_prompts_for_each_step_and_asks_before_saving(tmp_path: Path) -> None:
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()  # stdin is a terminal: the interactive path
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sensorapp", "calibrate", "--simulate", "--speed", "20", "--mass", "2", "--mass", "5",
+         "--data-dir", str(tmp_path)],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    os.close(slave)
+    watchdog = threading.Timer(120, proc.kill)  # only a hang fails, not a slow machine
+    watchdog.start()
+    prompts: list[str] = []
+    refusals = 0
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "press Enter" in line or "[Y/n]" in line:
+                prompts.append(line.strip())
+                os.write(master, b"y\n" if "[Y/n]" in line else b"\n")
+            elif "the load is still moving" in line or "since the last point, not about" in line:
+                refusals += 1  # Enter pressed before the bench's mass hung still: said why, asked again
+        out = proc.stdout.read() if proc.stdout else ""
+        rc = proc.wait()
+    finally:
+        watchdog.cancel()
+        os.close(master)
+    assert rc == 0, prompts
+    distinct = list(dict.fromkeys(prompts))
+    assert distinct == [
+        "let the belt hang unloaded and still and press Enter",
+        "hang 2 kg and press Enter",
+        "hang 5 kg and press Enter",
+        "save this calibration and write it to the belt? [Y/n]",
+    ]
+    assert len(prompts) == len(distinct) + refusals  # every refusal asked again, nothing else did
+    assert "saved for belt GMB-0001E240" in out and (tmp_path / "calibrations.json").exists()
