@@ -129,3 +129,18 @@ def test_calibrate_on_a_terminal_prompts_for_each_step_and_asks_before_saving(tm
     ]
     assert len(prompts) == len(distinct) + refusals  # every refusal asked again, nothing else did
     assert "saved for belt GMB-0001E240" in out and (tmp_path / "calibrations.json").exists()
+
+
+def test_an_unreadable_calibration_file_is_left_alone_and_the_belt_is_not_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    damaged = tmp_path / "calibrations.json"
+    damaged.write_text('{"format": "sensorapp-calibrations", "version": 1, "records": {')  # truncated
+    before = damaged.read_bytes()
+    rc = main(["calibrate", "--simulate", "--speed", "20", "--mass", "2", "--mass", "5", "--yes", "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert f"calibration file {damaged}: is not valid JSON" in err.splitlines()[-1]
+    assert damaged.read_bytes() == before
+    sim = current_simulation()
+    assert sim is not None
+    factory = sim.belt.persisted_calibration  # type: ignore[attr-defined]
+    assert factory is not None and factory.calibrated_at_unix == 1_767_225_600  # still the factory's
