@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import sys
+import threading
 from typing import Any
 
 from calibration import CalibrationError, CalibrationStore, CalibrationStoreError
@@ -52,9 +53,21 @@ def _say(text: str) -> None:
 
 
 async def _prompt(text: str) -> str:
-    """One line from the user, without blocking the loop (the stream keeps coming)."""
+    """One line from the user, without blocking the loop (the stream keeps coming).
+
+    Read in a daemon thread, not the loop's executor: asyncio.run waits for executor threads on
+    the way out, so Ctrl-C at a prompt would hang until Enter.
+    """
     _say(text)
-    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        line = sys.stdin.readline()
+        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(line))
+
+    threading.Thread(target=read, name="calibrate-prompt", daemon=True).start()
+    line = await answer
     if not line:
         raise KeyboardInterrupt  # stdin closed: nobody is there to answer
     return line.strip()

@@ -144,3 +144,30 @@ def test_an_unreadable_calibration_file_is_left_alone_and_the_belt_is_not_writte
     assert sim is not None
     factory = sim.belt.persisted_calibration  # type: ignore[attr-defined]
     assert factory is not None and factory.calibrated_at_unix == 1_767_225_600  # still the factory's
+
+
+def test_ctrl_c_at_a_prompt_ends_at_once_with_130(tmp_path: Path) -> None:
+    import os
+    import pty
+    import signal
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sensorapp", "calibrate", "--simulate", "--mass", "2", "--mass", "5", "--data-dir", str(tmp_path)],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    os.close(slave)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "press Enter" in line:
+                proc.send_signal(signal.SIGINT)  # nobody presses Enter
+                break
+        _, err = proc.communicate(timeout=60)  # a hang (waiting on the prompt's reader) fails here
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert proc.returncode == 130, err
+    assert "sensorapp: interrupted" in err and not (tmp_path / "calibrations.json").exists()
