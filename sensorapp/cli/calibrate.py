@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -62,9 +63,14 @@ async def _prompt(text: str) -> str:
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[str] = loop.create_future()
 
+    def deliver(line: str) -> None:
+        if not answer.done():  # cancelled meanwhile (Ctrl-C)
+            answer.set_result(line)
+
     def read() -> None:
         line = sys.stdin.readline()
-        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(line))
+        with contextlib.suppress(RuntimeError):  # the loop closed while the user typed
+            loop.call_soon_threadsafe(deliver, line)
 
     threading.Thread(target=read, name="calibrate-prompt", daemon=True).start()
     line = await answer
