@@ -244,6 +244,17 @@ async def calibration_wizard_screens() -> None:
     await until(lambda: dialog.saved is not None or "Not saved" in dialog.save_message.text())
     await shot("result")
     dialog.close()
+    await controller.disconnect()
+    # A Progressor calibrates itself: the wizard only zeroes it.
+    controller.simulation_extra = {"max_step_s": 0.05, "device": "progressor"}
+    await controller.connect_to(controller.simulated_descriptor())
+    dialog = window.connect_screen.open_calibration()
+    assert isinstance(dialog, CalibrationDialog)
+    dialog.resize(*CALIBRATION_DIALOG_SIZE)
+    dialog.tare_button.click()
+    await until(lambda: dialog.tare_button.isEnabled())
+    await shot("tare-only")
+    dialog.close()
     await window.shutdown()
 
 

@@ -223,11 +223,12 @@ class CalibrationDialog(QDialog):
 
     def _build_tare_page(self) -> QWidget:
         page = QWidget()
-        title = QLabel("Zero only")
+        title = QLabel(f"{self.source.name if self.source is not None else 'This device'}: zero only")
         title.setFont(theme.font(22, bold=True))
+        title.setWordWrap(True)
         text = QLabel(
-            "This device applies its own calibration; the app can only zero it. "
-            "Take every load off it, keep it still, then zero."
+            "This device applies its own calibration, so it cannot be calibrated with known masses here; "
+            "the app can only zero it. Take every load off it, keep it still, then zero."
         )
         text.setWordWrap(True)
         self.tare_message = QLabel("")

@@ -62,3 +62,17 @@ async def test_calibrate_a_progressor_over_bluez_only_zeroes_it(fake_bluez: Fake
     assert result["tare_only"] is True and abs(result["removed_n"]) < 25
     assert "calibrates itself: only zeroing it" in err
     assert not (tmp_path / "data" / "calibrations.json").exists()
+
+
+async def test_nobody_hangs_the_mass_so_calibrate_gives_up_after_the_settle_timeout(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:
+    device = belt_device()
+    fake_bluez.add(device)
+    rig = HangingMassRig()
+    device.belt.force_fn = rig.force_at  # type: ignore[attr-defined]  # on the bench; nobody comes to hang 2 kg
+    code, out, err = await sensorapp(tmp_path, "calibrate", "--device", BELT, "--mass", "2", "--mass", "5", "--yes", "--settle-timeout", "3")
+    assert code == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("sensorapp: error: waited 3 s for the belt to settle on 2 kg; it reads ")
+    assert "hang 2 kg from the belt and try again" in last
+    assert "captured 0 kg" in err and out == ""
+    assert not (tmp_path / "data" / "calibrations.json").exists()
