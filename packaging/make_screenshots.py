@@ -1,7 +1,7 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
     .venv/bin/python packaging/make_screenshots.py
-    .venv/bin/python packaging/make_screenshots.py --only calibration-wizard   # only the calibration wizard's
+    .venv/bin/python packaging/make_screenshots.py --calibration   # only the calibration wizard (calibration-wizard-*.png)
 """
 
 from __future__ import annotations
@@ -267,8 +267,6 @@ if __name__ == "__main__":
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        # --only calibration-wizard: just this issue's screens (the others stay as they are)
-        only_calibration = sys.argv[1:] == ["--only", "calibration-wizard"]
-        if not only_calibration:
+        if "--calibration" not in sys.argv[1:]:  # --calibration: only the wizard's screens, not everyone's
             loop.run_until_complete(main())
         loop.run_until_complete(calibration_wizard_screens())
