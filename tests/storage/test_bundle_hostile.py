@@ -22,6 +22,7 @@ from hostile_bundles import (
     CASES,
     BundleParts,
     Case,
+    add_caseload_patient,
     cli_output,
     craft,
     fix_sample_fields,
@@ -56,9 +57,10 @@ class Source:
 def source(tmp_path_factory: pytest.TempPathFactory) -> Source:
     folder = tmp_path_factory.mktemp("hostile")
     store = SessionStore.open(folder / "template")
-    patient = store.add_patient("Anna", involved_side="left", body_mass_kg=62.0, lever_arm_m=0.82)
+    patient = add_caseload_patient(store)
     record_session(store, patient_id=patient.id, seed=2, reps_per_side=1)
-    exported = record_session(store, patient_id=patient.id, seed=3, reps_per_side=2)
+    exported = record_session(store, patient_id=patient.id, seed=3, reps_per_side=2, prescription=store.prescription(patient.id))
+    store.set_pain(exported.id, before=2, after=3)
     path = export_bundle(store, exported.id, folder / "valid.sensorapp.zip")
     store.delete_session(exported.id)
     store.close()
@@ -268,7 +270,8 @@ def test_a_format_1_bundle_from_the_fixture_imports_and_reproduces_its_analysis(
 def test_a_newer_format_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     parts = BundleParts.read(FORMAT1_BUNDLE)
     parts.docs["manifest.json"]["format_version"] = BUNDLE_FORMAT_VERSION + 1
-    with pytest.raises(BundleError, match=r"made by a newer sensorapp \(bundle format 2, this one reads up to 1\); update sensorapp"):
+    newer, known = BUNDLE_FORMAT_VERSION + 1, BUNDLE_FORMAT_VERSION
+    with pytest.raises(BundleError, match=rf"made by a newer sensorapp \(bundle format {newer}, this one reads up to {known}\); update sensorapp"):
         read_bundle(write_bundle(parts, tmp_path / "newer.zip"))
 
 
