@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sessions",
     "patients",
     "prescribe",
+    "advice",
     "export",
     "import_bundle",
 )

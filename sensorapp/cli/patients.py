@@ -64,19 +64,33 @@ def register(sub: Any) -> None:
     edit.set_defaults(func=run_edit, archived=None)
 
 
-def _flags_and_advice(store: Any, patient: Patient, today: date) -> tuple[list[str], str | None]:
-    """The patient's flags (short texts) and pending advice for the list.
+def _flags_and_advice(
+    store: Any, patient: Patient, today: date, thresholds: Any = None
+) -> tuple[list[str], str | None]:
+    """The patient's flags (short texts) and pending advice (its text) from ``clinic.overview.patient_overview``."""
+    from sensorapp.clinic.overview import patient_overview
 
-    Placeholder: the i9-flags branch fills it from sensorapp.clinic.overview.patient_overview.
-    """
-    return [], None
+    overview = patient_overview(store, patient, today=today, thresholds=thresholds or _store_thresholds(store))
+    return [f.text for f in overview.flags], None if overview.advice is None else overview.advice.text
 
 
-def patient_entry(store: Any, patient: Patient, today: date) -> dict[str, Any]:
+def _store_thresholds(store: Any) -> Any:
+    """The store's flag and advice thresholds; a bad clinic-thresholds.json is a one-line error."""
+    from sensorapp.clinic.thresholds import ThresholdsError, thresholds_for_data_dir
+
+    from . import fail
+
+    try:
+        return thresholds_for_data_dir(store.data_dir)
+    except ThresholdsError as exc:
+        fail(str(exc))
+
+
+def patient_entry(store: Any, patient: Patient, today: date, thresholds: Any = None) -> dict[str, Any]:
     """The ``patients --json`` object: the patient's details, current prescription, last session, flags, advice."""
     last = store.last_session(patient.id)
     prescription = store.prescription(patient.id)
-    flags, advice = _flags_and_advice(store, patient, today)
+    flags, advice = _flags_and_advice(store, patient, today, thresholds)
     return {
         **patient.to_dict(),
         "last_session": None
@@ -88,10 +102,16 @@ def patient_entry(store: Any, patient: Patient, today: date) -> dict[str, Any]:
     }
 
 
-def format_patients(store: Any, patients: list[Patient]) -> str:
-    rows = [("id", "name", "external id", "involved", "last session", "")]
+def format_patients(store: Any, patients: list[Patient], today: date | None = None, thresholds: Any = None) -> str:
+    today = today or datetime.now(UTC).astimezone().date()
+    thresholds = thresholds or _store_thresholds(store)
+    rows = [("id", "name", "external id", "involved", "last session", "flags", "advice", "")]
+    pending = []
     for p in patients:
         last = store.last_session(p.id)
+        flags, advice = _flags_and_advice(store, p, today, thresholds)
+        if advice is not None:
+            pending.append(str(p.id))
         rows.append(
             (
                 str(p.id),
@@ -99,11 +119,16 @@ def format_patients(store: Any, patients: list[Patient]) -> str:
                 p.external_id or "-",
                 p.involved_side or "none",
                 "-" if last is None else f"{last.started_at.astimezone().strftime('%Y-%m-%d %H:%M')} (#{last.id})",
+                "; ".join(flags) or "-",
+                "ready to progress" if advice is not None else "-",
                 "archived" if p.archived else "",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    if pending:
+        table += f"\nadvice pending for patient(s) {', '.join(pending)}: see `sensorapp advice ID`"
+    return table
 
 
 def describe_patient(patient: Patient) -> str:
@@ -124,12 +149,13 @@ def run_list(args: argparse.Namespace) -> int:
     try:
         patients = store.patients(include_archived=args.all)
         today = datetime.now(UTC).astimezone().date()
+        thresholds = _store_thresholds(store)
         if args.json:
-            print(json.dumps([patient_entry(store, p, today) for p in patients], indent=2, allow_nan=False))
+            print(json.dumps([patient_entry(store, p, today, thresholds) for p in patients], indent=2, allow_nan=False))
         elif not patients:
             print(f"no patients in {store.path}" + ("" if args.all else " (archived ones: --all)"))
         else:
-            print(format_patients(store, patients))
+            print(format_patients(store, patients, today, thresholds))
         return 0
     finally:
         store.close()

@@ -35,8 +35,9 @@ def test_patients_add_list_and_json(data_dir: Path, capsys: pytest.CaptureFixtur
     assert code == 0 and (added["id"], added["name"], added["involved_side"], added["external_id"]) == (2, "Bob", None, None)
     code, out, _ = _run(capsys, data_dir, "patients")
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["id", "name", "external", "id", "involved", "last", "session"]
-    assert lines[1].split() == ["1", "Anna", "Berg", "MRN-1", "left", "-"] and lines[2].split() == ["2", "Bob", "-", "none", "-"]
+    assert code == 0 and lines[0].split() == ["id", "name", "external", "id", "involved", "last", "session", "flags", "advice"]
+    assert lines[1].split() == ["1", "Anna", "Berg", "MRN-1", "left", "-", "-", "-"]
+    assert lines[2].split() == ["2", "Bob", "-", "none", "-", "-", "-"]
     code, out, _ = _run(capsys, data_dir, "patients", "--json")
     listing = json.loads(out)
     assert [p["name"] for p in listing] == ["Anna Berg", "Bob"]
