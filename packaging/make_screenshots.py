@@ -1,7 +1,8 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python packaging/make_screenshots.py             # every screen
-    .venv/bin/python packaging/make_screenshots.py --only patients   # the therapist's screens only
+    .venv/bin/python packaging/make_screenshots.py
+    .venv/bin/python packaging/make_screenshots.py --calibration   # only the calibration wizard (calibration-wizard-*.png)
+    .venv/bin/python packaging/make_screenshots.py --patients      # only the therapist's screens (patients*, prescription, pain)
 """
 
 from __future__ import annotations
@@ -195,6 +196,69 @@ async def main() -> None:
     await window.shutdown()
 
 
+CALIBRATION_DIALOG_SIZE = (820, 600)  # fits the smallest screen the app is laid out for (1024x600)
+
+
+async def calibration_wizard_screens() -> None:
+    """docs/screenshots/calibration-wizard-*.png: the wizard dialog on the simulated belt's virtual bench."""
+    from sensorapp.ui.calibration_dialog import CalibrationDialog
+
+    controller = AppController(None, simulation_speed=SPEED, simulation_seed=1, simulation_extra={"max_step_s": 0.05})
+    window = MainWindow(controller)
+    window.resize(*SIZES[""])
+    window.show()
+    await controller.connect_to(controller.simulated_descriptor())
+    window.connect_screen.refresh()
+    dialog = window.connect_screen.open_calibration()
+    assert isinstance(dialog, CalibrationDialog)
+    dialog.resize(*CALIBRATION_DIALOG_SIZE)
+
+    async def shot(name: str) -> None:
+        dialog.refresh_live()
+        await asyncio.sleep(0.05)
+        path = OUT / f"calibration-wizard-{name}.png"
+        if not dialog.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+
+    async def until(condition: object) -> None:
+        async with asyncio.timeout(120):
+            while not condition():  # type: ignore[operator]
+                await asyncio.sleep(0.02)
+
+    await shot("masses")
+    dialog.start_button.click()
+    assert dialog.runner is not None
+    wizard = dialog.runner.wizard
+    await until(wizard.ready)
+    dialog.capture_button.click()
+    await until(lambda: wizard.window().full)
+    dialog.capture_button.click()  # still bouncing: refused, with the message
+    await shot("moving")
+    for _ in range(2):
+        await until(wizard.ready)
+        dialog.capture_button.click()
+    await until(wizard.ready)
+    await shot("still")
+    dialog.capture_button.click()
+    dialog.save_button.click()
+    await until(lambda: dialog.saved is not None or "Not saved" in dialog.save_message.text())
+    await shot("result")
+    dialog.close()
+    await controller.disconnect()
+    # A Progressor calibrates itself: the wizard only zeroes it.
+    controller.simulation_extra = {"max_step_s": 0.05, "device": "progressor"}
+    await controller.connect_to(controller.simulated_descriptor())
+    dialog = window.connect_screen.open_calibration()
+    assert isinstance(dialog, CalibrationDialog)
+    dialog.resize(*CALIBRATION_DIALOG_SIZE)
+    dialog.tare_button.click()
+    await until(lambda: dialog.tare_button.isEnabled())
+    await shot("tare-only")
+    dialog.close()
+    await window.shutdown()
+
+
 def record_caseload_session(store: object, patient_id: int, started_at: object, *, seed: int, asymmetry_pct: float, pain: tuple[int, int]) -> None:
     """One two-sided session of the virtual patient through the real recorder, with its pain ratings."""
     import numpy as np
@@ -297,18 +361,18 @@ async def patients_screens() -> None:
 
 
 if __name__ == "__main__":
-    import argparse
     import tempfile
 
-    parser = argparse.ArgumentParser(description="Regenerate docs/screenshots/")
-    parser.add_argument("--only", choices=("all", "patients"), default="all", help="patients: the therapist's screens only")
-    only = parser.parse_args().only
     os.environ["SENSORAPP_DATA_DIR"] = tempfile.mkdtemp(prefix="sensorapp-screens-")  # never the user's store
     app = QApplication(sys.argv[:1])
     theme.apply(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    only = {"--calibration", "--patients"} & set(sys.argv[1:])  # only those screens, not everyone's
     with loop:
-        if only == "all":
+        if not only:
             loop.run_until_complete(main())
-        loop.run_until_complete(patients_screens())
+        if not only or "--calibration" in only:
+            loop.run_until_complete(calibration_wizard_screens())
+        if not only or "--patients" in only:
+            loop.run_until_complete(patients_screens())

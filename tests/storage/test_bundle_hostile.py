@@ -221,6 +221,36 @@ def test_any_sample_array_mutated_is_refused_or_imported_whole_and_readable(sour
     event(_check_one_import(parts, source.template))
 
 
+_FORMAT2_KEYS = ("patient", "prescription", "pain_before", "pain_after")
+
+
+@pytest.fixture(scope="module")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store that does not know the bundle's patient: import creates her from the bundle's details."""
+    folder = tmp_path_factory.mktemp("empty") / "store"
+    SessionStore.open(folder).close()
+    return folder
+
+
+@settings(
+    max_examples=60, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)  # fmt: skip
+@given(data=st.data())
+def test_format2_fields_mutated_into_a_new_patient_are_refused_or_imported_whole_and_readable(
+    source: Source, empty_template: Path, data: st.DataObject
+) -> None:
+    parts = source.parts.copy()
+    paths = [p for p in _paths(parts.docs["session.json"]) if p and p[0] in _FORMAT2_KEYS]
+    path = data.draw(st.sampled_from(paths), label="path")
+    action = data.draw(st.sampled_from(["replace", "delete", "add"]), label="action")
+    value = data.draw(_VALUES, label="value")
+    if not _dump_json(value):
+        value = str(value)[:20]
+    _mutate(parts, "session.json", path, action, value)
+    event(_check_one_import(parts, empty_template))
+
+
 def test_a_valid_mutation_example_is_accepted_so_the_property_test_sees_both_outcomes(source: Source) -> None:
     parts = source.parts.copy()
     parts.docs["session.json"]["notes"] = "walked 2 km before"
