@@ -40,6 +40,7 @@ from sensorapp.clinic.advice import Advice
 from sensorapp.clinic.flags import Flag
 from sensorapp.clinic.overview import decide_advice, patient_overview
 from sensorapp.clinic.prescription import Prescription
+from sensorapp.clinic.thresholds import USER_FILENAME, ThresholdsError
 from sensorapp.storage import SessionStore, StorageError
 from sensorapp.storage.records import Patient, SessionRecord
 
@@ -84,13 +85,8 @@ def target_text(p: Prescription) -> str:
 
 
 def prescription_text(p: Prescription | None) -> str:
-    """One line: '7 reps/side, 6 s hold, 10 s rest, left first, 3 a day'."""
-    if p is None:
-        return "No prescription yet: sessions use the exercise settings."
-    words = f"{p.reps_per_side} reps/side, {p.hold_s:g} s hold, {p.rest_s:g} s rest, {p.first_side} first, {p.sessions_per_day} a day"
-    if p.target_kind is not None:
-        words += f", target {target_text(p)}"
-    return words
+    """One line: '7 reps/side, hold 6 s, rest 10 s, left first, 3/day'."""
+    return "No prescription yet: sessions use the exercise settings." if p is None else p.describe()
 
 
 def flag_name(flag: Flag) -> str:
@@ -111,7 +107,7 @@ class PatientOverviewRow:
         self.problem: str | None = None
         try:
             overview = patient_overview(store, patient)
-        except ValueError as exc:  # ThresholdsError
+        except ThresholdsError as exc:
             self.problem = str(exc)
             ended = [r for r in store.sessions(patient.id) if r.ended_at is not None]
             self.last_session: SessionRecord | None = ended[-1] if ended else None
@@ -557,7 +553,7 @@ class PatientsScreen(QWidget):
                     item.setForeground(theme_colour(theme.VERMILLION if alert else theme.ORANGE))
                     item.setToolTip("\n".join(r.flag_lines))
                 if col == PATIENT_COLUMNS.index("Flags") and r.problem:
-                    item.setToolTip(f"Flags not checked: {r.problem}")
+                    item.setToolTip(f"Flags not checked ({USER_FILENAME} in the data folder): {r.problem}")
                 if p.archived:
                     item.setForeground(theme_colour(theme.MUTED))
                 self.table.setItem(row, col, item)

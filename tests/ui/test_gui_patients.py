@@ -206,6 +206,23 @@ def test_a_setting_changed_after_picking_the_patient_is_what_the_session_uses(qa
     controller.close_store()
 
 
+def test_a_bad_thresholds_file_leaves_the_flags_unchecked_and_the_list_working(qapp: QApplication, tmp_path: Path) -> None:
+    from sensorapp.clinic.thresholds import USER_FILENAME
+
+    window, controller = open_window(tmp_path)
+    store = controller.store
+    assert store is not None
+    gil = store.add_patient("Gil Ramos", external_id="R-9")
+    (Path(store.data_dir) / USER_FILENAME).write_text("{ not json", encoding="utf-8")
+    window.show_patients()
+    screen = window.patients_screen
+    assert [screen.table.item(0, c).text() for c in (0, 1, 4)] == ["Gil Ramos", "R-9", "not checked"]
+    assert USER_FILENAME in screen.table.item(0, 4).toolTip()
+    screen.select_patient(gil.id)
+    assert "Flags not checked" in screen.advice_label.text() and screen.edit_button.isEnabled()
+    controller.close_store()
+
+
 def test_keyboard_opens_the_patients_screen_and_its_editors_only_there(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     window, controller = open_window(tmp_path)
     assert controller.store is not None
