@@ -357,6 +357,14 @@ async def patients_screens() -> None:
     pain.open()
     await grab_dialog(pain, "pain")
     pain.reject()
+    # Exercise with Marta: the settings come from her prescription.
+    screen.select_patient(first.id)
+    screen.exercise_button.click()
+    await asyncio.sleep(0.2)
+    path = OUT / "patients-exercise.png"
+    if not window.grab().save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(f"wrote {path.relative_to(OUT.parent.parent)}")
     controller.close_store()
 
 

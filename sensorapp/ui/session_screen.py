@@ -182,6 +182,9 @@ class SessionScreen(QWidget):
             box.setCurrentIndex(index)
         else:
             box.setCurrentText(c.patient_name)
+        line = box.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)  # the name's start in view, not the record number's end
         box.blockSignals(False)
         self.apply_prescription()
 
