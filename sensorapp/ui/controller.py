@@ -182,6 +182,7 @@ class AppController(QObject):
         return True
 
     def _begin_recording(self, session: GuidedSession) -> None:
+        before, self.pain_before = self.pain_before, None  # this session's answer only, even if it is not saved
         if self.store is None or self.source is None:
             return
         source = self.source
@@ -201,7 +202,6 @@ class AppController(QObject):
             self.error.emit(f"This session will not be saved: {exc}")
             return
         self._commit_timer.start()
-        before, self.pain_before = self.pain_before, None
         if before is not None:
             self.record_pain(self.recorder.session_id, before=before)
 
