@@ -177,6 +177,9 @@ def test_pain_prompt_takes_keys_0_to_9_the_10_button_and_skip(qapp: QApplication
     closed.open()
     closed.skip_button.click()
     assert answers == [0, 7, 9, 10, None, None]
+    from sensorapp.ui.history_screen import pain_text
+
+    assert [pain_text(3, 5), pain_text(None, 4), pain_text(2, None), pain_text(None, None)] == ["3 \u2192 5", "\u2013 \u2192 4", "2 \u2192 \u2013", "\u2013"]
     with pytest.raises(ValueError, match="before"):
         PainPrompt("during", answers.append)
 
