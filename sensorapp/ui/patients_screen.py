@@ -435,6 +435,15 @@ class PatientsScreen(QWidget):
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.setAccessibleName("Show archived patients")
         self.show_archived.toggled.connect(lambda _on: self.refresh())
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find  (Ctrl+F)")
+        self.search.setToolTip("Patients whose name or record number holds every word typed here; Enter with one found opens their exercise")
+        self.search.setAccessibleName("Find a patient by name or record number")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        self.search.setStyleSheet(EDITOR_STYLE)
+        self.search.textChanged.connect(lambda _t: self.refresh())
+        self.search.returnPressed.connect(self.exercise_if_one)
         self.table = QTableWidget(0, len(PATIENT_COLUMNS))
         self.table.setHorizontalHeaderLabels(PATIENT_COLUMNS)
         self.table.setAccessibleName("Patients")
@@ -484,13 +493,14 @@ class PatientsScreen(QWidget):
         self.exercise_button = theme.named(QPushButton("Exercise with this patient \u2192"), "primary")
         self.exercise_button.setToolTip("Ctrl+Enter")
         self.exercise_button.clicked.connect(self.exercise_selected)
-        for shortcut, slot in (("Ctrl+N", self.new_patient), ("Ctrl+E", self.edit_selected), ("Ctrl+P", self.edit_prescription), ("Ctrl+Return", self.exercise_selected)):
+        for shortcut, slot in (("Ctrl+N", self.new_patient), ("Ctrl+E", self.edit_selected), ("Ctrl+P", self.edit_prescription), ("Ctrl+Return", self.exercise_selected), ("Ctrl+F", self.search.setFocus)):
             # Window-wide keys, heard only while this screen is the one shown.
             QShortcut(QKeySequence(shortcut), self).activated.connect(lambda s=slot: s() if self.isVisible() else None)
 
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
+        top.addWidget(self.search)
         top.addWidget(self.show_archived)
         advice_panel = theme.named(QFrame(), "panel")
         advice_row = QHBoxLayout(advice_panel)
@@ -528,7 +538,8 @@ class PatientsScreen(QWidget):
         keep = self.selected_patient()
         keep_id = keep.id if keep is not None else self.controller.patient_id
         try:
-            self.rows = [PatientOverviewRow(store, p) for p in store.patients(include_archived=self.show_archived.isChecked())]
+            patients = [p for p in store.patients(include_archived=self.show_archived.isChecked()) if self._matches(p)]
+            self.rows = [PatientOverviewRow(store, p) for p in patients]
         except StorageError as exc:
             self.status.setText(str(exc))
             return
@@ -564,6 +575,18 @@ class PatientsScreen(QWidget):
             self.table.selectRow(index)
         self._selection_changed()
 
+    def _matches(self, patient: Patient) -> bool:
+        """The search box's words all in the patient's name or record number (case ignored)."""
+        words = self.search.text().casefold().split()
+        where = f"{patient.name} {patient.external_id or ''}".casefold()
+        return all(w in where for w in words)
+
+    def exercise_if_one(self) -> None:
+        """Enter in the search box: with exactly one patient found, go to their exercise."""
+        if len(self.rows) == 1:
+            self.table.selectRow(0)
+            self.exercise_selected()
+
     def select_patient(self, patient_id: int) -> None:
         for i, r in enumerate(self.rows):
             if r.patient.id == patient_id:
@@ -590,7 +613,12 @@ class PatientsScreen(QWidget):
         self.archive_button.setText("Restore" if r is not None and r.patient.archived else "Archive")
         store = self.controller.store
         if r is None or store is None:
-            self.detail.setText("No patients yet: press New patient\u2026" if not self.rows else "")
+            if self.rows:
+                self.detail.setText("")
+            elif self.search.text().strip():
+                self.detail.setText(f"No patient matches \u201c{self.search.text().strip()}\u201d.")
+            else:
+                self.detail.setText("No patients yet: press New patient\u2026")
             self.advice_label.setText("")
             self.advice_panel.hide()
             return

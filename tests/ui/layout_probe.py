@@ -295,7 +295,7 @@ def main() -> int:
     ps = window.patients_screen
     ps.select_patient(first.id)
     settle()
-    patient_controls = ["table", "show_archived", "detail", "new_button", "edit_button", "archive_button", "prescription_button", "exercise_button"]
+    patient_controls = ["table", "search", "show_archived", "detail", "new_button", "edit_button", "archive_button", "prescription_button", "exercise_button"]
     for name in patient_controls:
         check("patients", name, getattr(ps, name))
     strip("patients")

@@ -209,6 +209,32 @@ def test_a_setting_changed_after_picking_the_patient_is_what_the_session_uses(qa
     controller.close_store()
 
 
+def test_the_search_box_finds_by_name_or_record_number_and_enter_opens_the_exercise(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window, controller = open_window(tmp_path)
+    store = controller.store
+    assert store is not None
+    for name, record in (("Hana Ito", "H-100"), ("Hans Berg", "H-200"), ("Ivo Petrov", "X-300")):
+        store.add_patient(name, external_id=record)
+    window.show_patients()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # so the window's own shortcuts are live too
+    screen = window.patients_screen
+    assert screen.table.rowCount() == 3
+    screen.search.setFocus()
+    qtbot.keyClicks(screen.search, "han")
+    assert [r.patient.name for r in screen.rows] == ["Hana Ito", "Hans Berg"]
+    qtbot.keyClicks(screen.search, "a ito")  # a space is typed into the box (the window's space key is the Exercise screen's)
+    assert screen.search.text() == "hana ito" and [r.patient.name for r in screen.rows] == ["Hana Ito"]
+    screen.search.setText("x-3")
+    assert [r.patient.name for r in screen.rows] == ["Ivo Petrov"]
+    qtbot.keyClick(screen.search, Qt.Key.Key_Return)  # one found: straight to the exercise, for him
+    assert window.stack.currentWidget() is window.session_screen and controller.patient_name == "Ivo Petrov"
+    window.show_patients()
+    screen.search.setText("nobody")
+    assert screen.table.rowCount() == 0 and "No patient matches" in screen.detail.text()
+    controller.close_store()
+
+
 def test_a_bad_thresholds_file_leaves_the_flags_unchecked_and_the_list_working(qapp: QApplication, tmp_path: Path) -> None:
     from sensorapp.clinic.thresholds import USER_FILENAME
 
