@@ -54,12 +54,14 @@ def adherence_text(adh: Adherence | None) -> str:
     well for 0, 1 or many sessions and days, with or without finished days."""
     if adh is None or not adh.days or adh.sessions == 0:
         return "No sessions yet."
-    prescribed = f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
+    # One number when the prescription gives one (a patient's prescription: "3 a day").
+    same = adh.prescribed_min == adh.prescribed_max
+    prescribed = f"{adh.prescribed_min}" if same else f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
     text = f"{_plural(adh.sessions, 'session')} on {_plural(sum(d.sessions > 0 for d in adh.days), 'day')}."
     judged = adh.judged_days
     if judged:
         met = sum(d.status in ("met", "above") for d in judged)
-        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} sessions"
+        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} session{'' if prescribed == '1' else 's'}"
         mean = adh.mean_sessions_per_day
         text += f" ({mean:.1f} a day on average)." if mean is not None else "."
     today = next((d for d in adh.days if d.status == "today"), None)
@@ -212,7 +214,10 @@ class HistoryScreen(QWidget):
         try:
             records = store.sessions(patient_id)
             trend = patient_trend(store, patient_id)
-            adh = adherence(store, patient_id) if records else None
+            prescription = store.prescription(patient_id) if patient_id is not None else None
+            # Judged against the patient's prescribed sessions a day, as `sessions --adherence` does.
+            per_day = (prescription.sessions_per_day,) * 2 if prescription is not None else None
+            adh = (adherence(store, patient_id, prescribed_per_day=per_day) if per_day else adherence(store, patient_id)) if records else None
         except StorageError as exc:
             self.status.setText(str(exc))
             return

@@ -358,6 +358,7 @@ def test_a_session_for_a_patient_with_3_reps_per_side_runs_3_plus_3_stores_the_s
     history.patient.setCurrentIndex(history.patient.findData(dana.id))
     pain_col = history.table.columnCount() - 1
     assert history.table.rowCount() == 1 and history.table.item(0, pain_col).text() == "3 \u2192 5"
+    assert "Today so far: 1 of 2." in history.adherence_label.text()  # judged against her 2 a day, not 2-3
     window.show_patients()
     row = next(i for i, r in enumerate(window.patients_screen.rows) if r.patient.id == dana.id)
     assert window.patients_screen.table.item(row, 3).text().endswith("6 reps")
