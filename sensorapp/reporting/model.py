@@ -7,9 +7,10 @@ raw samples and reps, and the patient's details. The renderer
 (``sensorapp.ui.report_pdf``) only lays it out, so the numbers printed are the
 ones the tests compare with the store.
 
-Fields other parts of the app may not provide (pain scores, a stored
-prescription, flags and advice, the clinic's record number) are read when the
-store or the clinic package has them and are None otherwise.
+Pain scores, the clinic's record number and the prescription come from the
+store (schema v3; None where a session or patient has none). Flags and advice
+come from ``sensorapp.clinic.overview`` when this build has it; a report
+without it says they were not assessed.
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ def build_session_report(store: SessionStore, session_ref: str | int, *, tz: tzi
         raise ReportError(f"session {record.id} is still being recorded; report it once it has ended")
     patient = store.patient(record.patient_id) if record.patient_id is not None else None
     day = local_day(record.started_at, tz)
-    return _build(store, patient, [record], day, day, title="Session report", tz=tz, now=now, name=record.patient_name)
+    return _build(
+        store, patient, [record], day, day, title="Session report", tz=tz, now=now, name=record.patient_name, session_prescription=True
+    )
 
 
 def build_patient_report(
@@ -209,18 +212,19 @@ def _build(
     tz: tzinfo | None,
     now: datetime | None,
     name: str | None,
+    session_prescription: bool = False,
 ) -> Report:
     mass = patient.body_mass_kg if patient else None
     lever = patient.lever_arm_m if patient else None
     rows = tuple(session_row(r, body_mass_kg=mass, lever_arm_m=lever) for r in records)
     latest = records[-1]
-    prescription, source = _prescription_lines(store, patient, latest)
+    prescription, source = _prescription_lines(store, None if session_prescription else patient, latest)
     header = ReportHeader(
         patient_id=patient.id if patient else None,
         patient_name=(patient.name if patient else name) or "Unassigned",
-        external_id=getattr(patient, "external_id", None),
-        birth_year=getattr(patient, "birth_year", None),
-        sex=getattr(patient, "sex", None),
+        external_id=patient.external_id if patient else None,
+        birth_year=patient.birth_year if patient else None,
+        sex=patient.sex if patient else None,
         involved_side=patient.involved_side if patient else None,
         body_mass_kg=mass,
         lever_arm_m=lever,
@@ -280,13 +284,9 @@ def session_row(record: SessionRecord, *, body_mass_kg: float | None, lever_arm_
         lsi_interval_basis=point.band_basis,
         lsi_band=point.lsi_band,
         weaker_side=point.weaker_side,
-        pain_before=_pain(getattr(record, "pain_before", None)),
-        pain_after=_pain(getattr(record, "pain_after", None)),
+        pain_before=record.pain_before,
+        pain_after=record.pain_after,
     )
-
-
-def _pain(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10 else None
 
 
 def force_trace(store: SessionStore, record: SessionRecord, columns: int = TRACE_COLUMNS) -> ForceTrace | None:
@@ -320,16 +320,17 @@ def _num(value: float) -> str:
 
 
 def _prescription_lines(store: SessionStore, patient: Patient | None, latest: SessionRecord) -> tuple[tuple[str, ...], str]:
-    """The current prescription when the store keeps one, else what the latest session was asked to do."""
-    current = None
-    getter = getattr(store, "prescription", None)
-    if patient is not None and callable(getter):
-        current = getter(patient.id)
+    """The patient's current prescription (``patient`` None: skip it), else what the latest session was done under."""
+    current = store.prescription(patient.id) if patient is not None else None
+    d: dict[str, Any]
     if current is not None:
-        d = current.to_dict() if hasattr(current, "to_dict") else dict(current)
-        source = "prescription"
+        d = current.to_dict()
+        source = "current prescription"
+    elif latest.prescription is not None:
+        d = dict(latest.prescription)
+        source = "prescription of the latest session"
     else:
-        d = dict(getattr(latest, "prescription", None) or latest.protocol)
+        d = dict(latest.protocol)
         source = "protocol of the latest session"
     lines = [
         f"{d.get('reps_per_side', 7)} reps per side, hold {_num(float(d.get('hold_s', 6.0)))} s, "

@@ -595,7 +595,8 @@ class _ReportLayout:
         trace = self.report.trace
         height = 40.0
         when = "" if trace is None else trace.started_at.astimezone().strftime(" (%Y-%m-%d %H:%M)")
-        self.heading(f"Latest session's force{when}, reps marked", keep_with=self.mm(height + 12))
+        which = "Latest session's" if len(self.report.rows) > 1 else "The session's"
+        self.heading(f"{which} force{when}, reps marked", keep_with=self.mm(height + 12))
         if trace is None or trace.t_s.size == 0:
             self.y += self.wrapped(self.left, self.y, self.width, "The latest session has no samples.", BODY_PT, colour=MUTED) + self.mm(3)
             return
