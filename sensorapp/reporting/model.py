@@ -71,6 +71,7 @@ class TraceRep:
     hold_s: float
     plateau_n: float
     target_met: bool
+    rate_hz: float  # median sample rate within the rep
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,14 +246,15 @@ def _build(
                 f"{round(adh.fraction_days_met * judged)} of {judged} days met {adh.prescribed_min}-{adh.prescribed_max} "
                 f"sessions a day ({100 * adh.fraction_days_met:.0f} %); {adh.mean_sessions_per_day:.1f} sessions a day on average"
             )
+    trace = force_trace(store, latest)
     return Report(
         header=header,
         rows=rows,
-        trace=force_trace(store, latest),
+        trace=trace,
         flags=flags,
         advice=advice,
         adherence_text=adherence_text,
-        provenance=_provenance(records, latest),
+        provenance=_provenance(records, latest, trace),
     )
 
 
@@ -300,7 +302,7 @@ def force_trace(store: SessionStore, record: SessionRecord, columns: int = TRACE
     fmin = np.minimum.reduceat(samples.force_n, starts)
     fmax = np.maximum.reduceat(samples.force_n, starts)
     reps = tuple(
-        TraceRep(r.side, r.index, r.onset_s, r.release_s, r.hold_s, r.plateau_n, r.target_met) for r in store.reps(record.id)
+        TraceRep(r.side, r.index, r.onset_s, r.release_s, r.hold_s, r.plateau_n, r.target_met, r.rate_hz) for r in store.reps(record.id)
     )
     return ForceTrace(
         session_id=record.id,
@@ -405,12 +407,16 @@ def _device_text(device: dict[str, Any]) -> str:
     return name + (f" ({', '.join(details)})" if details else "")
 
 
-def _provenance(records: Sequence[SessionRecord], latest: SessionRecord) -> Provenance:
+def _provenance(records: Sequence[SessionRecord], latest: SessionRecord, trace: ForceTrace | None) -> Provenance:
+    # The rate measured within the reps (median), not samples / duration: the turn-over gap would lower that.
     rate = None
-    if latest.sample_count > 1 and latest.duration_s > 0:
-        rate = (latest.sample_count - 1) / latest.duration_s
+    rep_rates = [r.rate_hz for r in trace.reps if math.isfinite(r.rate_hz) and r.rate_hz > 0] if trace else []
+    if rep_rates:
+        rate = float(np.median(rep_rates))
     elif isinstance(latest.device.get("rate_hz"), (int, float)):
         rate = float(latest.device["rate_hz"])
+    elif latest.sample_count > 1 and latest.duration_s > 0:
+        rate = (latest.sample_count - 1) / latest.duration_s
     return Provenance(
         app_version=__version__,
         recorded_with=tuple(dict.fromkeys(r.app_version for r in records)),

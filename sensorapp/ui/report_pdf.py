@@ -220,6 +220,8 @@ class _ReportLayout:
         f = QFont(FONT_FAMILY)
         f.setPointSizeF(pt)
         f.setBold(bold)
+        # No "fi"/"fl" ligatures: a text extractor (or a search in the PDF viewer) would see U+FB01, not "fi".
+        f.setFeature(QFont.Tag("liga"), 0)
         return f
 
     def metrics(self, font: QFont) -> QFontMetricsF:

@@ -1,0 +1,249 @@
+"""The PDF report: its text (read back with poppler's pdftotext) carries the store's numbers; A4 and Letter; long periods page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from sensorapp import __version__, cli
+from sensorapp.clinic.prescription import Prescription
+from sensorapp.reporting import build_patient_report, build_session_report
+from sensorapp.storage.records import Patient, SessionRecord
+from sensorapp.storage.store import SessionStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report_helpers import seed_period, seed_session
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
+    reason="poppler-utils (pdftotext, pdfinfo) is not installed; .ci/run installs it with apt-get",
+)
+
+
+def pdf_text(path: Path, page: int | None = None) -> str:
+    pages = [] if page is None else ["-f", str(page), "-l", str(page)]
+    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def pdf_info(path: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True, timeout=60).stdout
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
+
+
+@pytest.fixture(scope="module")
+def caseload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SessionStore, Patient, list[SessionRecord]]]:
+    store = SessionStore.open(tmp_path_factory.mktemp("report-store"))
+    patient = store.add_patient(
+        "Anna Example", external_id="MRN-004217", birth_year=1961, sex="female", involved_side="left", body_mass_kg=62.0, lever_arm_m=0.82
+    )
+    store.set_prescription(patient.id, Prescription(sessions_per_day=3, target_kind="percent_of_best", target_low=70.0, target_high=90.0))
+    records = seed_period(store, patient.id, days=4)
+    yield store, patient, records
+    store.close()
+
+
+def slashes(text: str) -> str:
+    """pdftotext drops the spaces around a short "7 / 7" in some cells and not in others: compare without them."""
+    return re.sub(r"\s*/\s*", "/", text)
+
+
+def row_line(text: str, record: SessionRecord) -> str:
+    """The one table line of this session, with "a / b" written "a/b"."""
+    stamp = record.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    lines = [line for line in text.splitlines() if line.strip().startswith(stamp)]
+    assert len(lines) == 1, f"{stamp}: {len(lines)} table lines"
+    return slashes(lines[0])
+
+
+def in_order(line: str, cells: list[str]) -> bool:
+    """Each cell appears in the line after the one before it (column order)."""
+    at = 0
+    for cell in cells:
+        found = line.find(cell, at)
+        if found < 0:
+            return False
+        at = found + len(cell)
+    return True
+
+
+def expected_cells(record: SessionRecord, mass: float, lever: float) -> list[str]:
+    sides = record.side_summaries()
+    sym = record.symmetry
+    assert sym is not None and sym["lsi_ci95_pct"] is not None
+    left, right = sides["left"]["plateau_n"], sides["right"]["plateau_n"]
+    met = sides["left"]["reps_target_met"] + sides["right"]["reps_target_met"]
+    low, high = sym["lsi_ci95_pct"]
+    cells = [
+        f"{sides['left']['reps']} / {sides['right']['reps']}",
+        f"{met} of {record.rep_count}",
+        f"{left:.1f}",
+        f"{right:.1f}",
+        f"{left / mass:.2f} / {right / mass:.2f}",
+        f"{left * lever / mass:.2f} / {right * lever / mass:.2f}",
+        f"{sym['lsi_pct']:.1f}",
+        f"{low:.1f}\u2013{high:.1f}",
+        f"{record.pain_before} / {record.pain_after}",
+    ]
+    return [slashes(c) for c in cells]
+
+
+def test_every_number_in_the_table_is_the_stores(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, qapp: object) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    store, patient, records = caseload
+    out = tmp_path / "r.pdf"
+    rendered = render_report_pdf(build_patient_report(store, patient), out)
+    assert rendered.clipped == ()
+    text = pdf_text(out)
+    for seeded in records:
+        record = store.session(seeded.id)  # as stored now, with its pain
+        line = row_line(text, record)
+        cells = expected_cells(record, 62.0, 0.82)
+        assert in_order(line, cells), (line, cells)
+    # The seeded data: 7 reps a side, all held, the weaker (involved) left side gaining; the last session's LSI.
+    assert all(row_line(text, r).count("7/7") == 1 for r in records)
+    first = store.session(records[0].id).symmetry
+    last = store.session(records[-1].id).symmetry
+    assert first is not None and last is not None and first["lsi_pct"] < last["lsi_pct"]
+    # Header and provenance.
+    for expected in (
+        "Anna Example", "MRN-004217", "born 1961, female", "Involved side", "62 kg", "0.82 m",
+        "7 reps per side, hold 6 s, rest 10 s, left side", "3 sessions a day, target 70-90 % of best",
+        "2026-01-05 to 2026-01-08 (4 days)", "4 of 4 days met 2-3 sessions a day",
+        "GMBelt-7F3A (serial GMB-000123, firmware 1.4.2, belt)", "factory", "linearity error 0.21 N", "20.0 Hz",
+        f"sensorapp {__version__}", "Page 1 of",
+    ):
+        assert expected in text, expected
+
+
+def test_a_session_report_has_that_sessions_reps_and_numbers(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, qapp: object) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    store, _, records = caseload
+    record = store.session(records[5].id)
+    report = build_session_report(store, record.uuid[:8])
+    assert [r.session_id for r in report.rows] == [record.id]
+    assert report.trace is not None and len(report.trace.reps) == record.rep_count == 14
+    out = tmp_path / "s.pdf"
+    rendered = render_report_pdf(report, out)
+    text = pdf_text(out)
+    assert rendered.pages == 1 and "Session report" in text and "Page 1 of 1" in text
+    line = row_line(text, record)
+    assert in_order(line, expected_cells(record, 62.0, 0.82)), line
+    # Every rep is tagged on the trace: L1..L7 and R1..R7.
+    for side in "LR":
+        for k in range(1, 8):
+            assert re.search(rf"\b{side}{k}\b", text), f"{side}{k}"
+    assert f"held 6 s ({sum(r.target_met for r in report.trace.reps)} of 14)" in text
+
+
+@pytest.mark.parametrize(("paper", "size_pt"), [("a4", (595.276, 841.89)), ("letter", (612.0, 792.0))])
+def test_paper_size(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, qapp: object, paper: str, size_pt: tuple[float, float]) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    store, patient, _ = caseload
+    out = tmp_path / f"{paper}.pdf"
+    rendered = render_report_pdf(build_patient_report(store, patient), out, paper=paper)
+    info = pdf_info(out)
+    w, h = (float(v) for v in re.findall(r"[\d.]+", info["Page size"])[:2])
+    assert (w, h) == pytest.approx(size_pt, abs=0.5)
+    assert int(info["Pages"]) == rendered.pages
+    assert rendered.clipped == ()
+
+
+def test_a_long_period_runs_over_pages_with_the_table_head_and_page_numbers(tmp_path: Path, qapp: object) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    with SessionStore.open(tmp_path / "store") as store:
+        patient = store.add_patient("Ben Long", involved_side="right", body_mass_kg=80.0)
+        records = seed_period(store, patient.id, days=40, pain=False)  # 120 sessions
+        report = build_patient_report(store, patient)
+        # A period filter keeps only its days (local time; the seeded sessions are 08:00-16:00 UTC).
+        part = build_patient_report(store, patient, date_from=date(2026, 1, 10), date_to=date(2026, 1, 12))
+    assert len(part.rows) == 9
+    out = tmp_path / "long.pdf"
+    rendered = render_report_pdf(report, out)
+    assert rendered.clipped == ()
+    assert rendered.pages >= 4 and int(pdf_info(out)["Pages"]) == rendered.pages
+    seen = 0
+    for page in range(1, rendered.pages + 1):
+        text = pdf_text(out, page)
+        assert f"Page {page} of {rendered.pages}" in text
+        rows = sum(row_line_count(text, r) for r in records)
+        if rows:
+            assert "Plateau" in text and "L (N)" in text, f"page {page} has table rows without the head"
+        seen += rows
+    assert seen == len(records) == 120
+    # No lever arm: N·m/kg is a dash, N/kg is there.
+    assert "\u2013" in pdf_text(out, 2)
+
+
+def row_line_count(text: str, record: SessionRecord) -> int:
+    stamp = record.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    return sum(line.strip().startswith(stamp) for line in text.splitlines())
+
+
+def test_cli_writes_refuses_to_overwrite_and_says_why(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, _, records = caseload
+    data = ["--data-dir", str(store.path.parent)]
+    out = tmp_path / "cli.pdf"
+    assert cli.main([*data, "report", "--patient", "MRN-004217", "--from", "2026-01-06", "--to", "2026-01-07", "--paper", "letter", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert said.strip() == f"{out}: 1 page, 6 sessions" or re.fullmatch(rf"{re.escape(str(out))}: \d+ pages, 6 sessions", said.strip())
+    assert "2026-01-06 to 2026-01-07" in pdf_text(out)
+    before = out.read_bytes()
+    assert cli.main([*data, "report", str(records[0].id), "--out", str(out)]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and err.count("\n") == 1
+    assert out.read_bytes() == before
+    assert cli.main([*data, "report", str(records[0].id), "--out", str(out), "--force"]) == 0
+    assert "Session report" in pdf_text(out)
+    capsys.readouterr()
+    for argv, code, words in (
+        (["report", "--out", str(tmp_path / "x.pdf")], cli.EXIT_USAGE, "either SESSION_ID or --patient"),
+        (["report", "1", "--patient", "1", "--out", str(tmp_path / "x.pdf")], cli.EXIT_USAGE, "either SESSION_ID or --patient"),
+        (["report", "1", "--from", "2026-01-01", "--out", str(tmp_path / "x.pdf")], cli.EXIT_USAGE, "go with --patient"),
+        (["report", "--patient", "nobody", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "nobody"),
+        (["report", "--patient", "1", "--from", "2027-01-01", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "no ended sessions from 2027-01-01"),
+        (["report", "--patient", "1", "--out", str(tmp_path / "missing" / "x.pdf")], cli.EXIT_FAILURE, "does not exist"),
+    ):
+        assert cli.main([*data, *argv]) == code, argv
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_cli_runs_without_a_display_and_sets_offscreen_itself(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path) -> None:
+    import os
+
+    store, _, records = caseload
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    out = tmp_path / "sub.pdf"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sensorapp", "--data-dir", str(store.path.parent), "report", str(records[-1].id), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"{out}: 1 page, 1 session"
+    assert "MRN-004217" in pdf_text(out)
+
+
+def test_rows_per_kg_need_body_mass_and_torque_needs_the_lever_arm(tmp_path: Path) -> None:
+    with SessionStore.open(tmp_path / "store") as store:
+        bare = store.add_patient("No Details")
+        record = seed_session(store, bare.id, datetime(2026, 2, 1, 9, 0, tzinfo=UTC), left_n=70.0, right_n=80.0, seed=3)
+        row = build_session_report(store, record.id).rows[0]
+        assert row.plateau_n_per_kg == {"left": None, "right": None} and row.torque_nm_per_kg == {"left": None, "right": None}
+        store.update_patient(bare.id, body_mass_kg=70.0)
+        row = build_session_report(store, record.id).rows[0]
+        left = row.plateau_n["left"]
+        assert left is not None and row.plateau_n_per_kg["left"] == pytest.approx(left / 70.0)
+        assert row.torque_nm_per_kg["left"] is None
+        assert row.pain_before is None and row.pain_after is None
