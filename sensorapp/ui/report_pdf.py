@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +36,9 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 
-from sensorapp.reporting.model import Report, SessionRow
+from sensorapp.reporting.model import Report, SessionRow, build_session_report
 from sensorapp.storage.atomic import atomic_file
+from sensorapp.storage.store import SessionStore
 
 PAPER_SIZES: dict[str, QPageSize.PageSizeId] = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
 RESOLUTION_DPI = 300
@@ -720,3 +721,19 @@ class _ReportLayout:
             self.text(self.left, self.y, label_w, label, BODY_PT, colour=MUTED)
             self.wrapped(self.left + label_w, self.y, self.width - label_w, value, BODY_PT)
             self.y += h
+
+
+def default_paper() -> str:
+    """Letter where the locale measures in US units, else A4 (the buttons' choice; the CLI takes --paper)."""
+    from PySide6.QtCore import QLocale
+
+    return "letter" if QLocale().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem else "a4"
+
+
+def session_report_writer(store: SessionStore, session_id: int) -> Callable[[Path], RenderedReport]:
+    """For the Summary screen's button: writes that stored session's report to a chosen path."""
+
+    def write(path: Path) -> RenderedReport:
+        return render_report_pdf(build_session_report(store, session_id), path, paper=default_paper())
+
+    return write
