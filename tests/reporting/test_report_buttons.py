@@ -42,7 +42,7 @@ def qasync_loop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def test_history_and_summary_buttons_save_the_report(
-    qtbot: object, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     controller = AppController(None)
     controller.open_store(str(tmp_path / "store"))
@@ -53,7 +53,6 @@ def test_history_and_summary_buttons_save_the_report(
     other = store.add_patient("Dan Other")
     seed_period(store, other.id, days=1, per_day=1, first_day=datetime(2026, 2, 1, 9, 0, tzinfo=UTC))  # the newest session
     window = MainWindow(controller)
-    qtbot.addWidget(window)  # type: ignore[attr-defined]
     window.show_history()
     history = window.history_screen
     history.refresh()
