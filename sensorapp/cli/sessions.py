@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
         description="List the sessions in the store, oldest first.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--patient", metavar="NAME", help="only this patient's sessions")
+    p.add_argument("--patient", metavar="REF", help="only this patient's sessions (an id, an external id or a name)")
     p.add_argument(
         "--adherence",
         action="store_true",
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         patient_id = None
         if args.patient is not None:
             try:
-                patient_id = store.patient_by_name(args.patient).id
+                patient_id = store.resolve_patient(args.patient).id
             except StorageError as exc:
                 fail(str(exc))
         elif args.adherence:
@@ -115,6 +115,13 @@ def _lsi_cell(sym: dict[str, Any] | None) -> str:
     return text + (" (uncertain)" if sym.get("uncertain") else "")
 
 
+def _pain_cell(before: int | None, after: int | None) -> str:
+    """Pain before -> after on the 0-10 scale ("-" for a rating not given)."""
+    if before is None and after is None:
+        return "-"
+    return f"{'-' if before is None else before}->{'-' if after is None else after}"
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
@@ -123,7 +130,7 @@ def _duration(seconds: float) -> str:
 def format_table(records: list[Any]) -> str:
     # Reps recorded before a side was chosen are kept under their own key; show them rather than hide them.
     other_sides = sorted({k for r in records for k in r.side_summaries() if k not in SIDES})
-    rows = [("id", "patient", "started", "length", "left", "right", *(f"side {k}" for k in other_sides), "LSI", "state")]
+    rows = [("id", "patient", "started", "length", "left", "right", *(f"side {k}" for k in other_sides), "LSI", "pain", "state")]
     for r in records:
         sides = r.side_summaries()
         rows.append(
@@ -136,6 +143,7 @@ def format_table(records: list[Any]) -> str:
                 _side_cell(sides.get("right")),
                 *(_side_cell(sides.get(k)) for k in other_sides),
                 _lsi_cell(r.symmetry),
+                _pain_cell(r.pain_before, r.pain_after),
                 r.state if r.state != "incomplete" else f"incomplete ({r.end_reason})",
             )
         )

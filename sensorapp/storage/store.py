@@ -773,6 +773,14 @@ class SessionStore:
             )
         return [_session_from_row(r) for r in rows]
 
+    def last_session(self, patient_id: int) -> SessionRecord | None:
+        """The patient's most recently started session, or None."""
+        rows = self._read(
+            f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.patient_id = ? ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
+            (patient_id,),
+        )
+        return _session_from_row(rows[0]) if rows else None
+
     def session(self, session_id: int) -> SessionRecord:
         rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.id = ?", (session_id,))
         if not rows:

@@ -29,7 +29,8 @@ def test_record_60_s_at_speed_20_writes_every_sample(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.diff(table.t_s), 0.01, atol=2e-6)
     assert table.t_s[-1] == pytest.approx(59.99)
     assert table.force_n.max() > 50  # the virtual patient pressed
-    assert set(table.side) == {""}
+    # Labelled as the GUI's session model does: the first side (left by default) until its 7 reps are done (> 60 s).
+    assert set(table.side) == {"left"}
     assert "lost 0 (0.00%)" in proc.stderr and "gaps 0" in proc.stderr
 
 
