@@ -8,14 +8,14 @@ raw samples and reps, and the patient's details. The renderer
 ones the tests compare with the store.
 
 Pain scores, the clinic's record number and the prescription come from the
-store (schema v3; None where a session or patient has none). Flags and advice
-come from ``sensorapp.clinic.overview`` when this build has it; a report
-without it says they were not assessed.
+store (schema v3; None where a session or patient has none). Flags, pending
+advice and the progression rule's criteria come from
+``sensorapp.clinic.overview``, as of the day the report is made, so the report
+says what the patient list says.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from sensorapp import __version__
-from sensorapp.storage.history import adherence, local_day, trend_point
+from sensorapp.clinic.overview import patient_overview
+from sensorapp.clinic.thresholds import ThresholdsError
+from sensorapp.storage.history import PRESCRIBED_SESSIONS_PER_DAY, adherence, local_day, trend_point
 from sensorapp.storage.records import SIDES, Patient, SessionRecord
 from sensorapp.storage.store import SessionStore
 
@@ -104,6 +106,13 @@ class ReportAdvice:
 
 
 @dataclass(frozen=True)
+class ReportCriterion:
+    name: str
+    met: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class ReportHeader:
     patient_id: int | None
     patient_name: str
@@ -137,8 +146,10 @@ class Report:
     header: ReportHeader
     rows: tuple[SessionRow, ...]
     trace: ForceTrace | None
-    flags: tuple[ReportFlag, ...] | None  # None: flags are not assessed by this build
-    advice: ReportAdvice | None
+    flags: tuple[ReportFlag, ...] | None  # None: not assessed (``flags_not_assessed`` says why)
+    flags_not_assessed: str | None
+    advice: ReportAdvice | None  # pending advice only (not yet accepted or dismissed)
+    progression: tuple[ReportCriterion, ...]  # the progression rule's criteria, met or not
     adherence_text: str | None
     provenance: Provenance
 
@@ -236,14 +247,20 @@ def _build(
         generated_at=(now or datetime.now().astimezone()),
         title=title,
     )
-    flags, advice = _flags_and_advice(store, patient, tz)
+    flags, advice, criteria, not_assessed = _flags_and_advice(store, patient, (now or datetime.now().astimezone()).date(), tz)
     adherence_text = None
     if patient is not None and len(records) > 1:
-        adh = adherence(store, patient.id, first_day=first, last_day=last, tz=tz, today=(now.date() if now else None))
+        # Judged against the prescription in force when there is one, else the app's default of 2-3 a day.
+        current = store.prescription(patient.id)
+        per_day = PRESCRIBED_SESSIONS_PER_DAY if current is None else (current.sessions_per_day, current.sessions_per_day)
+        adh = adherence(
+            store, patient.id, first_day=first, last_day=last, tz=tz, today=(now.date() if now else None), prescribed_per_day=per_day
+        )
         if adh.fraction_days_met is not None and adh.mean_sessions_per_day is not None:
             judged = len(adh.judged_days)
+            wanted = str(adh.prescribed_min) if adh.prescribed_min == adh.prescribed_max else f"{adh.prescribed_min}-{adh.prescribed_max}"
             adherence_text = (
-                f"{round(adh.fraction_days_met * judged)} of {judged} days met {adh.prescribed_min}-{adh.prescribed_max} "
+                f"{round(adh.fraction_days_met * judged)} of {judged} days met {wanted} "
                 f"sessions a day ({100 * adh.fraction_days_met:.0f} %); {adh.mean_sessions_per_day:.1f} sessions a day on average"
             )
     trace = force_trace(store, latest)
@@ -252,7 +269,9 @@ def _build(
         rows=rows,
         trace=trace,
         flags=flags,
+        flags_not_assessed=not_assessed,
         advice=advice,
+        progression=criteria,
         adherence_text=adherence_text,
         provenance=_provenance(records, latest, trace),
     )
@@ -356,21 +375,22 @@ def _prescription_lines(store: SessionStore, patient: Patient | None, latest: Se
     return tuple(lines), source
 
 
-def _flags_and_advice(store: SessionStore, patient: Patient | None, tz: tzinfo | None) -> tuple[tuple[ReportFlag, ...] | None, ReportAdvice | None]:
-    """Flags and pending advice from the clinic package when this build has it (None: not assessed)."""
+def _flags_and_advice(
+    store: SessionStore, patient: Patient | None, today: date | None, tz: tzinfo | None
+) -> tuple[tuple[ReportFlag, ...] | None, ReportAdvice | None, tuple[ReportCriterion, ...], str | None]:
+    """Flags, pending advice and the progression rule's criteria as the patient list shows them (None: not assessed, and why)."""
     if patient is None:
-        return None, None
+        return None, None, (), "the session has no patient"
     try:
-        overview_module = importlib.import_module("sensorapp.clinic.overview")
-    except ImportError:
-        return None, None
-    overview: Any = overview_module.patient_overview(store, patient)
-    flags = tuple(ReportFlag(str(f.code), str(f.text), str(f.severity)) for f in overview.flags)
+        overview = patient_overview(store, patient, today=today, tz=tz)
+    except ThresholdsError as exc:
+        return None, None, (), f"the clinic thresholds file is not valid ({exc})"
+    flags = tuple(ReportFlag(f.code, f.text, f.severity) for f in overview.flags)
     advice = None
     if overview.advice is not None:
-        a = overview.advice
-        advice = ReportAdvice(str(a.rule_id), str(a.text), tuple(str(s) for s in a.suggestions))
-    return flags, advice
+        advice = ReportAdvice(overview.advice.rule_id, overview.advice.text, tuple(overview.advice.suggestions))
+    criteria = () if overview.progression is None else tuple(ReportCriterion(c.name, c.met, c.detail) for c in overview.progression.criteria)
+    return flags, advice, criteria, None
 
 
 def calibration_text(calibration: dict[str, Any]) -> str:

@@ -404,21 +404,27 @@ class _ReportLayout:
         self.y += box_h + self.mm(4)
 
     def flags_block(self) -> None:
-        flags = self.report.flags
-        advice = self.report.advice
+        r = self.report
         lines: list[tuple[str, QColor, bool]] = []
-        if flags is None:
-            lines.append(("Flags are not assessed by this version of the app.", MUTED, False))
-        elif not flags:
-            lines.append(("No flags: nothing in this period needs attention by the app's rules.", INK, False))
+        if r.flags is None:
+            lines.append((f"Flags and advice were not assessed: {r.flags_not_assessed or 'not available'}.", MUTED, False))
+        elif not r.flags:
+            lines.append(("No flags: nothing needs attention by the app's rules (asymmetry, adherence, inactivity, pain).", INK, False))
         else:
-            for f in flags:
-                lines.append((f"\u25b2 {f.text}", QColor(SEVERITY_COLOURS.get(f.severity, "#D55E00")), True))
-        if advice is not None:
-            lines.append((f"Advice (pending the therapist's decision): {advice.text}", INK, True))
-            lines.extend((f"\u2022 {s}", INK, False) for s in advice.suggestions)
+            for f in r.flags:
+                # The severity is a word too: colour never carries it alone.
+                lines.append((f"\u25b2 {f.severity.capitalize()}: {f.text}", QColor(SEVERITY_COLOURS.get(f.severity, "#D55E00")), True))
+        if r.advice is not None:
+            lines.append((f"Advice, pending the therapist's decision: {r.advice.text}", INK, True))
+            lines.extend((f"\u2022 {s}", INK, False) for s in r.advice.suggestions)
+        elif r.flags is not None:
+            lines.append(("No progression advice pending.", INK, False))
+        if r.progression:
+            parts = "; ".join(f"{BAND_SYMBOLS['green' if c.met else 'red']} {c.name}: {c.detail}" for c in r.progression)
+            lines.append((f"Progression rule: {parts}.", MUTED, False))
         height = sum(self.wrapped_height(self.width - self.mm(4), t) for t, _, _ in lines)
-        self.heading("Flags and advice", keep_with=height)
+        as_of = r.header.generated_at.astimezone().strftime("%Y-%m-%d")
+        self.heading(f"Flags and advice (as of {as_of})", keep_with=height)
         for text, colour, bold in lines:
             self.y += self.wrapped(self.left + self.mm(2), self.y, self.width - self.mm(4), text, BODY_PT, colour=colour, bold=bold)
         self.y += self.mm(4)

@@ -76,14 +76,16 @@ def seed_period(
     per_day: int = 3,
     first_day: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     pain: bool = True,
+    left_from_n: float = 60.0,
+    left_to_n: float = 85.0,
 ) -> list[SessionRecord]:
-    """``per_day`` sessions a day for ``days`` days; the involved (left) side gains strength, pain eases."""
+    """``per_day`` sessions a day for ``days`` days; the involved (left) side goes from ``left_from_n`` to ``left_to_n``."""
     prescription = store.prescription(patient_id)
     out = []
     for d in range(days):
         for k in range(per_day):
             i = d * per_day + k
-            left = 60.0 + 25.0 * d / max(days - 1, 1)
+            left = left_from_n + (left_to_n - left_from_n) * d / max(days - 1, 1)
             record = seed_session(
                 store, patient_id, first_day + timedelta(days=d, hours=4 * k), left_n=left, right_n=85.0, seed=i, prescription=prescription
             )

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,7 +116,7 @@ def test_every_number_in_the_table_is_the_stores(caseload: tuple[SessionStore, P
     for expected in (
         "Anna Example", "MRN-004217", "born 1961, female", "Involved side", "62 kg", "0.82 m",
         "7 reps per side, hold 6 s, rest 10 s, left side", "3 sessions a day, target 70-90 % of best",
-        "2026-01-05 to 2026-01-08 (4 days)", "4 of 4 days met 2-3 sessions a day",
+        "2026-01-05 to 2026-01-08 (4 days)", "4 of 4 days met 3 sessions a day (100 %)", "No progression advice pending", "Progression rule:",
         "GMBelt-7F3A (serial GMB-000123, firmware 1.4.2, belt)", "factory", "linearity error 0.21 N", "20.0 Hz",
         f"sensorapp {__version__}", "Page 1 of",
     ):
@@ -247,3 +247,33 @@ def test_rows_per_kg_need_body_mass_and_torque_needs_the_lever_arm(tmp_path: Pat
         assert left is not None and row.plateau_n_per_kg["left"] == pytest.approx(left / 70.0)
         assert row.torque_nm_per_kg["left"] is None
         assert row.pain_before is None and row.pain_after is None
+
+
+def test_flags_and_pending_advice_are_the_overviews(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, qapp: object) -> None:
+    from sensorapp.clinic.overview import patient_overview
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    store, patient, _ = caseload
+    overview = patient_overview(store, patient)
+    assert overview.flags  # months after the seeded sessions: at least "no session for ... d"
+    out = tmp_path / "flags.pdf"
+    render_report_pdf(build_patient_report(store, patient), out)
+    text = " ".join(pdf_text(out).split())
+    for flag in overview.flags:
+        assert f"{flag.severity.capitalize()}: {flag.text}" in text
+
+    # Strong, symmetric, every hold met, little pain, plateau level for two weeks: the progression advice is pending.
+    with SessionStore.open(tmp_path / "ready") as ready:
+        eve = ready.add_patient("Eve Ready", involved_side="left", body_mass_kg=60.0)
+        records = seed_period(ready, eve.id, days=16, per_day=2, pain=False, left_from_n=84.0, left_to_n=84.0)
+        for r in records:
+            ready.set_pain(r.id, before=1, after=1)
+        now = records[-1].started_at + timedelta(hours=2)
+        report = build_patient_report(ready, eve, now=now)
+        expected = patient_overview(ready, eve, today=now.date()).advice
+    assert expected is not None and report.advice is not None and report.advice.text == expected.text
+    out = tmp_path / "advice.pdf"
+    render_report_pdf(report, out)
+    text = " ".join(pdf_text(out).split())
+    assert f"Advice, pending the therapist's decision: {expected.text}" in text
+    assert all(" ".join(s.split()) in text for s in expected.suggestions)
