@@ -74,6 +74,7 @@ class TraceRep:
     plateau_n: float
     target_met: bool
     rate_hz: float  # median sample rate within the rep
+    peak_n: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -321,7 +322,7 @@ def force_trace(store: SessionStore, record: SessionRecord, columns: int = TRACE
     fmin = np.minimum.reduceat(samples.force_n, starts)
     fmax = np.maximum.reduceat(samples.force_n, starts)
     reps = tuple(
-        TraceRep(r.side, r.index, r.onset_s, r.release_s, r.hold_s, r.plateau_n, r.target_met, r.rate_hz) for r in store.reps(record.id)
+        TraceRep(r.side, r.index, r.onset_s, r.release_s, r.hold_s, r.plateau_n, r.target_met, r.rate_hz, r.peak_n) for r in store.reps(record.id)
     )
     return ForceTrace(
         session_id=record.id,

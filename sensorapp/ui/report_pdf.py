@@ -342,6 +342,8 @@ class _ReportLayout:
             self.lsi_plot()
         self.trace_plot()
         self.session_table()
+        if len(self.report.rows) == 1:
+            self.rep_table()
         self.provenance_block()
 
     def title_block(self) -> None:
@@ -709,6 +711,54 @@ class _ReportLayout:
         h = self.wrapped_height(self.width, notes, SMALL_PT)
         self.need(h)
         self.y += self.wrapped(self.left, self.y, self.width, notes, SMALL_PT, colour=MUTED) + self.mm(4)
+
+    def rep_table(self) -> None:
+        """A one-session report lists every rep, as the Summary screen does."""
+        trace = self.report.trace
+        if trace is None or not trace.reps:
+            return
+        heads = (("Side", Qt.AlignmentFlag.AlignLeft), ("Rep", Qt.AlignmentFlag.AlignRight), ("Held (s)", Qt.AlignmentFlag.AlignRight),
+                 ("Plateau (N)", Qt.AlignmentFlag.AlignRight), ("Peak (N)", Qt.AlignmentFlag.AlignRight),
+                 (f"Target {trace.target_hold_s:g} s", Qt.AlignmentFlag.AlignLeft))  # fmt: skip
+        widths = (16.0, 10.0, 16.0, 20.0, 17.0, 22.0)
+        lh = self.line_h(TABLE_PT)
+        row_h = lh + self.mm(1.0)
+        head_h = self.line_h(SMALL_PT) + self.mm(1.5)
+        self.heading("Reps of the session", keep_with=head_h + 3 * row_h)
+        pad = self.mm(1)
+
+        def head() -> None:
+            self.fill(QRectF(self.left, self.y, self.mm(sum(widths)), head_h), SHADE)
+            x = self.left
+            for (title, align), w in zip(heads, widths, strict=True):
+                self.text(x + pad, self.y + self.mm(0.7), self.mm(w) - 2 * pad, title, SMALL_PT, bold=True, align=align)
+                x += self.mm(w)
+            self.y += head_h
+            self.hline(self.y, INK, 0.3, self.left, self.left + self.mm(sum(widths)))
+
+        head()
+        for rep in trace.reps:
+            if self.y + row_h > self.bottom:
+                self.new_page()
+                head()
+            cells = (
+                rep.side or "unknown",
+                str(rep.index),
+                f"{rep.hold_s:.1f}",
+                f"{rep.plateau_n:.1f}",
+                f"{rep.peak_n:.1f}",
+                "\u2714 met" if rep.target_met else "\u2716 short",
+            )
+            x = self.left
+            for (_, align), w, cell in zip(heads, widths, cells, strict=True):
+                colour = INK
+                if cell.endswith(("met", "short")):
+                    colour = QColor(BAND_COLOURS["green" if rep.target_met else "red"])
+                self.text(x + pad, self.y + self.mm(0.5), self.mm(w) - 2 * pad, cell, TABLE_PT, colour=colour, align=align)
+                x += self.mm(w)
+            self.y += row_h
+        self.hline(self.y, RULE, 0.25, self.left, self.left + self.mm(sum(widths)))
+        self.y += self.mm(4)
 
     def provenance_block(self) -> None:
         p = self.report.provenance

@@ -142,6 +142,11 @@ def test_a_session_report_has_that_sessions_reps_and_numbers(caseload: tuple[Ses
         for k in range(1, 8):
             assert re.search(rf"\b{side}{k}\b", text), f"{side}{k}"
     assert f"held 6 s ({sum(r.target_met for r in report.trace.reps)} of 14)" in text
+    # The reps table: each rep's hold and plateau as the store has them.
+    lines = text.splitlines()
+    for rep in store.reps(record.id):
+        want = [rep.side or "unknown", str(rep.index), f"{rep.hold_s:.1f}", f"{rep.plateau_n:.1f}", f"{rep.peak_n:.1f}", "met" if rep.target_met else "short"]
+        assert sum(in_order(" ".join(line.split()), want) and line.strip().startswith(want[0]) for line in lines) == 1, want
 
 
 @pytest.mark.parametrize(("paper", "size_pt"), [("a4", (595.276, 841.89)), ("letter", (612.0, 792.0))])
