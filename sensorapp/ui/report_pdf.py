@@ -36,7 +36,7 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 
-from sensorapp.reporting.model import Report, SessionRow, build_session_report
+from sensorapp.reporting.model import Report, SessionRow, TraceRep, build_session_report
 from sensorapp.storage.atomic import atomic_file
 from sensorapp.storage.store import SessionStore
 
@@ -520,7 +520,7 @@ class _ReportLayout:
             self.painter.drawRect(QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r))
 
     def plateau_plot(self) -> None:
-        height = 42.0
+        height = 36.0
         self.heading("Strength per side over time: best-3 plateau (N)", keep_with=self.mm(height + 12))
         series = {side: self.report.side_series(side) for side in ("left", "right")}
         t_all = np.concatenate([t for t, _ in series.values()])
@@ -559,7 +559,7 @@ class _ReportLayout:
             self.marker(p, colour, markers)
 
     def lsi_plot(self) -> None:
-        height = 36.0
+        height = 32.0
         t, lsi, low, high = self.report.lsi_series()
         self.heading("Limb symmetry index (LSI, %) with its interval", keep_with=self.mm(height + 12))
         if t.size == 0:
@@ -604,7 +604,7 @@ class _ReportLayout:
 
     def trace_plot(self) -> None:
         trace = self.report.trace
-        height = 40.0
+        height = 36.0
         when = "" if trace is None else trace.started_at.astimezone().strftime(" (%Y-%m-%d %H:%M)")
         which = "Latest session's" if len(self.report.rows) > 1 else "The session's"
         self.heading(f"{which} force{when}, reps marked", keep_with=self.mm(height + 12))
@@ -713,52 +713,63 @@ class _ReportLayout:
         self.y += self.wrapped(self.left, self.y, self.width, notes, SMALL_PT, colour=MUTED) + self.mm(4)
 
     def rep_table(self) -> None:
-        """A one-session report lists every rep, as the Summary screen does."""
+        """A one-session report lists every rep, as the Summary screen does: one column of reps per side."""
         trace = self.report.trace
         if trace is None or not trace.reps:
             return
-        heads = (("Side", Qt.AlignmentFlag.AlignLeft), ("Rep", Qt.AlignmentFlag.AlignRight), ("Held (s)", Qt.AlignmentFlag.AlignRight),
+        heads = (("Rep", Qt.AlignmentFlag.AlignRight), ("Held (s)", Qt.AlignmentFlag.AlignRight),
                  ("Plateau (N)", Qt.AlignmentFlag.AlignRight), ("Peak (N)", Qt.AlignmentFlag.AlignRight),
                  (f"Target {trace.target_hold_s:g} s", Qt.AlignmentFlag.AlignLeft))  # fmt: skip
-        widths = (16.0, 10.0, 16.0, 20.0, 17.0, 22.0)
+        widths = (9.0, 15.0, 20.0, 16.0, 22.0)
+        table_w = self.mm(sum(widths))
+        groups: dict[str, list[TraceRep]] = {}
+        for rep in trace.reps:
+            groups.setdefault(rep.side or "unknown", []).append(rep)
         lh = self.line_h(TABLE_PT)
         row_h = lh + self.mm(1.0)
+        title_h = self.line_h(BODY_PT) + self.mm(0.5)
         head_h = self.line_h(SMALL_PT) + self.mm(1.5)
-        self.heading("Reps of the session", keep_with=head_h + 3 * row_h)
         pad = self.mm(1)
-
-        def head() -> None:
-            self.fill(QRectF(self.left, self.y, self.mm(sum(widths)), head_h), SHADE)
-            x = self.left
-            for (title, align), w in zip(heads, widths, strict=True):
-                self.text(x + pad, self.y + self.mm(0.7), self.mm(w) - 2 * pad, title, SMALL_PT, bold=True, align=align)
-                x += self.mm(w)
-            self.y += head_h
-            self.hline(self.y, INK, 0.3, self.left, self.left + self.mm(sum(widths)))
-
-        head()
-        for rep in trace.reps:
-            if self.y + row_h > self.bottom:
-                self.new_page()
-                head()
-            cells = (
-                rep.side or "unknown",
-                str(rep.index),
-                f"{rep.hold_s:.1f}",
-                f"{rep.plateau_n:.1f}",
-                f"{rep.peak_n:.1f}",
-                "\u2714 met" if rep.target_met else "\u2716 short",
-            )
-            x = self.left
-            for (_, align), w, cell in zip(heads, widths, cells, strict=True):
-                colour = INK
-                if cell.endswith(("met", "short")):
-                    colour = QColor(BAND_COLOURS["green" if rep.target_met else "red"])
-                self.text(x + pad, self.y + self.mm(0.5), self.mm(w) - 2 * pad, cell, TABLE_PT, colour=colour, align=align)
-                x += self.mm(w)
-            self.y += row_h
-        self.hline(self.y, RULE, 0.25, self.left, self.left + self.mm(sum(widths)))
-        self.y += self.mm(4)
+        # Side by side, two groups per band (a left and a right column); a band moves to the next page whole.
+        names = list(groups)
+        bands = [names[i : i + 2] for i in range(0, len(names), 2)]
+        first = True
+        for band in bands:
+            height = title_h + head_h + max(len(groups[n]) for n in band) * row_h + self.mm(4)
+            if first:
+                self.heading("Reps of the session", keep_with=height)
+                first = False
+            else:
+                self.need(height)
+            top = self.y
+            for col, name in enumerate(band):
+                x0 = self.left + col * (self.width / 2)
+                y = top
+                self.text(x0, y, table_w, f"{name.capitalize()} side", BODY_PT, bold=True, colour=QColor(SIDE_COLOURS.get(name, "#1A1A1A")))
+                y += title_h
+                self.fill(QRectF(x0, y, table_w, head_h), SHADE)
+                x = x0
+                for (title, align), w in zip(heads, widths, strict=True):
+                    self.text(x + pad, y + self.mm(0.7), self.mm(w) - 2 * pad, title, SMALL_PT, bold=True, align=align)
+                    x += self.mm(w)
+                y += head_h
+                self.hline(y, INK, 0.3, x0, x0 + table_w)
+                for rep in groups[name]:
+                    cells = (
+                        str(rep.index),
+                        f"{rep.hold_s:.1f}",
+                        f"{rep.plateau_n:.1f}",
+                        f"{rep.peak_n:.1f}",
+                        "\u2714 met" if rep.target_met else "\u2716 short",
+                    )
+                    x = x0
+                    for k, ((_, align), w, cell) in enumerate(zip(heads, widths, cells, strict=True)):
+                        colour = QColor(BAND_COLOURS["green" if rep.target_met else "red"]) if k == 4 else INK
+                        self.text(x + pad, y + self.mm(0.5), self.mm(w) - 2 * pad, cell, TABLE_PT, colour=colour, align=align)
+                        x += self.mm(w)
+                    y += row_h
+                self.hline(y, RULE, 0.25, x0, x0 + table_w)
+            self.y = top + height
 
     def provenance_block(self) -> None:
         p = self.report.provenance

@@ -27,6 +27,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+MET, SHORT = "\u2714 met", "\u2716 short"
+
+
 def pdf_text(path: Path, page: int | None = None) -> str:
     pages = [] if page is None else ["-f", str(page), "-l", str(page)]
     return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
@@ -142,11 +145,16 @@ def test_a_session_report_has_that_sessions_reps_and_numbers(caseload: tuple[Ses
         for k in range(1, 8):
             assert re.search(rf"\b{side}{k}\b", text), f"{side}{k}"
     assert f"held 6 s ({sum(r.target_met for r in report.trace.reps)} of 14)" in text
-    # The reps table: each rep's hold and plateau as the store has them.
-    lines = text.splitlines()
-    for rep in store.reps(record.id):
-        want = [rep.side or "unknown", str(rep.index), f"{rep.hold_s:.1f}", f"{rep.plateau_n:.1f}", f"{rep.peak_n:.1f}", "met" if rep.target_met else "short"]
-        assert sum(in_order(" ".join(line.split()), want) and line.strip().startswith(want[0]) for line in lines) == 1, want
+    # The reps table, left reps beside right reps: each rep's hold, plateau and peak as the store has them.
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Left side") and "Right side" in line)
+    reps = store.reps(record.id)
+    left = [r for r in reps if r.side == "left"]
+    right = [r for r in reps if r.side == "right"]
+    assert len(left) == len(right) == 7
+    for k, (a, b) in enumerate(zip(left, right, strict=True)):
+        want = [f"{r.index} {r.hold_s:.1f} {r.plateau_n:.1f} {r.peak_n:.1f} {MET if r.target_met else SHORT}" for r in (a, b)]
+        assert in_order(lines[start + 2 + k], want), (lines[start + 2 + k], want)
 
 
 @pytest.mark.parametrize(("paper", "size_pt"), [("a4", (595.276, 841.89)), ("letter", (612.0, 792.0))])
