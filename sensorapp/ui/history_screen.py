@@ -115,7 +115,7 @@ class HistoryScreen(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         # Columns as wide as their contents, the last takes what is left; the
-        # table asks the layout for the sum (_fit_table_width), so none is cut.
+        # table asks the layout for the sum (theme.fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
@@ -238,19 +238,8 @@ class HistoryScreen(QWidget):
                 self.table.setItem(row, col, item)
         self._draw_trend(trend)
         self.adherence_label.setText(adherence_text(adh))
-        self._fit_table_width()
+        theme.fit_table_width(self.table)
         self._selection_changed()
-
-    def _fit_table_width(self) -> None:
-        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
-        header = self.table.horizontalHeader()
-        margin = 4  # ResizeToContents already pads each column
-        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
-        last = self.table.columnCount() - 1
-        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
-        scroll = self.table.verticalScrollBar().sizeHint().width()
-        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
-        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
 
     def _draw_trend(self, trend: PatientTrend) -> None:
         """Both plots on one date axis. Ranges are set, never auto: one session

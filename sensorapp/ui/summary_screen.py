@@ -91,7 +91,7 @@ class SummaryScreen(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
         # Columns as wide as their contents, the last takes what is left; the
-        # table asks the layout for the sum (_fit_table_width), so none is cut.
+        # table asks the layout for the sum (theme.fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
@@ -195,7 +195,7 @@ class SummaryScreen(QWidget):
             hold = f"{s.mean_hold_s:.1f} s" if s.mean_hold_s is not None else "\u2013"
             lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} held {summary.target_hold_s:.0f} s, mean {hold}")
         self.side_lines.setText("\n".join(lines))
-        self._fit_table_width()
+        theme.fit_table_width(self.table)
         self._draw_bars(summary)
         self.status.setText(status)
 
@@ -212,17 +212,6 @@ class SummaryScreen(QWidget):
         top = max([summary.sides[s].plateau_n or 0.0 for s in sides] + [10.0])
         self.bars.setYRange(0, top * 1.3, padding=0)
         self.bars.setXRange(-0.6, max(1, len(sides)) - 0.4, padding=0)
-
-    def _fit_table_width(self) -> None:
-        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
-        header = self.table.horizontalHeader()
-        margin = 4  # ResizeToContents already pads each column
-        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
-        last = self.table.columnCount() - 1
-        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
-        scroll = self.table.verticalScrollBar().sizeHint().width()
-        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
-        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
 
     def export_csv(self, path: Path) -> tuple[Path, Path]:
         """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""

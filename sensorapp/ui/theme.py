@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 
 BLUE = "#0072B2"
 SKY = "#56B4E9"
@@ -138,3 +138,15 @@ def named(widget: WidgetT, object_name: str) -> WidgetT:
     """The widget with an object name the style sheet picks up ("muted", "primary"...)."""
     widget.setObjectName(object_name)
     return widget
+
+
+def fit_table_width(table: QTableWidget) -> None:
+    """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
+    header = table.horizontalHeader()
+    margin = 4  # ResizeToContents already pads each column
+    need = sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(table.columnCount()))
+    last = table.columnCount() - 1
+    header.resizeSection(last, max(table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
+    scroll = table.verticalScrollBar().sizeHint().width()
+    table.setMinimumWidth(need + scroll + 2 * table.frameWidth())
+    table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
