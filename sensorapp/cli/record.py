@@ -319,19 +319,35 @@ async def _record(args: argparse.Namespace) -> int:
     if args.no_store and (args.pain_before is not None or args.pain_after is not None):
         fail("--pain-before and --pain-after are stored with the session: drop --no-store", 2)
     display = LiveDisplay(sys.stderr, args.quiet)
-    try:
-        source = await source_from_args(args)
-    except (DeviceError, ValueError) as exc:
-        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
     store = None
+    patient_id: int | None = None
     prescription = None
     if not args.no_store:
         from .sessions import open_store_from_args
 
         store = open_store_from_args(args)
         try:
-            patient_id = _patient_id(store, args.patient)
-            prescription = store.prescription(patient_id) if patient_id is not None else None
+            known = _known_patient(store, args.patient)
+            prescription = store.prescription(known.id) if known is not None else None
+        except StorageError as exc:
+            store.close()
+            fail(str(exc))
+    try:
+        # Checked before anything is written: a prescription the session model cannot run is refused up front.
+        guide = None if args.side else _guided_session(prescription)
+    except ValueError as exc:
+        if store is not None:
+            store.close()
+        fail(f"the patient's prescription cannot run a guided session here ({exc}); change it with sensorapp prescribe")
+    try:
+        source = await source_from_args(args, patient_profile=_virtual_patient(args, prescription))
+    except (DeviceError, ValueError) as exc:
+        if store is not None:
+            store.close()
+        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    if store is not None:
+        try:
+            patient_id = known.id if known is not None else _new_patient_id(store, args.patient)
         except StorageError as exc:
             store.close()
             fail(str(exc))
@@ -375,7 +391,6 @@ async def _record(args: argparse.Namespace) -> int:
                     store.set_pain(recorder.session_id, before=args.pain_before)
             except StorageError as exc:
                 fail(f"session store: {exc}")
-        guide = None if args.side else _guided_session(prescription)
         rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s, guide=guide)
         source.subscribe(rec.on_event)
         if args.lsl or args.lsl_wait:
@@ -469,43 +484,62 @@ async def _close_lsl(lsl: Any, display: LiveDisplay) -> None:
     display.message(f"LSL: {lsl.outlet.samples_pushed} samples and {lsl.outlet.markers_pushed} markers sent")
 
 
-def _patient_id(store: Any, ref: str | None) -> int | None:
-    """The patient ``ref`` names (an id, an external id or a unique name); a new name creates one. None without it."""
+def _known_patient(store: Any, ref: str | None) -> Any:
+    """The patient ``ref`` names (an id, an external id or a unique name); None without it or for a name nobody has."""
     from sensorapp.storage.errors import PatientNotFoundError
 
     if ref is None:
         return None
     try:
-        return int(store.resolve_patient(ref).id)
+        return store.resolve_patient(ref)
     except PatientNotFoundError as exc:
         # Only a name nobody has is new; a number, or a name several patients share, is an error.
         if store.find_patients(ref) or ref.strip().isdigit():
             raise StorageError(f"--patient: {exc}") from None
+    return None
+
+
+def _new_patient_id(store: Any, name: str | None) -> int | None:
+    """A new patient called ``name`` (a name nobody has: see _known_patient), or None without a name."""
+    if name is None:
+        return None
     try:
-        return int(store.add_patient(ref).id)
+        return int(store.add_patient(name).id)
     except ValueError as exc:
         raise StorageError(f"--patient: {exc}") from None
+
+
+def _virtual_patient(args: argparse.Namespace, prescription: Any) -> Any:
+    """With --simulate and a prescription, a virtual patient who does what it prescribes (else None: the default one)."""
+    if not args.simulate or prescription is None:
+        return None
+    from sensorapp.simulation.patient import PatientProfile
+
+    default = PatientProfile()
+    return PatientProfile(
+        seed=args.seed,
+        first_side=prescription.first_side,
+        reps_per_side=prescription.reps_per_side,
+        # As the default patient does against the default protocol: hold a little past the cue, wait for the rest cue.
+        hold_s=prescription.hold_s + (default.hold_s - 6.0),
+        rest_s=prescription.rest_s + (default.rest_s - 8.0),
+    )
 
 
 def _guided_session(prescription: Any) -> Any:
     """The GUI's session model for a two-sided recording: reps, hold, rest and first side from the prescription."""
     from sensorapp.session.guided import ExerciseProtocol, GuidedSession
 
-    from . import fail
-
     protocol = ExerciseProtocol(rest_s=10.0)  # SessionProtocol's default rest, what the store records without a prescription
     if prescription is not None:
         band = (prescription.target_low, prescription.target_high) if prescription.target_kind == "percent_of_best" else None
-        try:
-            protocol = ExerciseProtocol(
-                reps_per_side=prescription.reps_per_side,
-                hold_s=prescription.hold_s,
-                rest_s=prescription.rest_s,
-                first_side=prescription.first_side,
-                target_band_pct=band,
-            )
-        except ValueError as exc:
-            fail(f"the patient's prescription cannot run a guided session here ({exc}); change it with sensorapp prescribe")
+        protocol = ExerciseProtocol(  # ValueError for what the session model cannot run (e.g. more than 30 reps)
+            reps_per_side=prescription.reps_per_side,
+            hold_s=prescription.hold_s,
+            rest_s=prescription.rest_s,
+            first_side=prescription.first_side,
+            target_band_pct=band,
+        )
     session = GuidedSession(protocol)
     session.start()  # headless: the patient starts when the recording does
     return session

@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--adherence",
         action="store_true",
-        help="with --patient: sessions per day against the 2-3 a day prescription instead of the list",
+        help="with --patient: sessions per day against the patient's prescription (2-3 a day without one) instead of the list",
     )
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -70,13 +70,18 @@ def run(args: argparse.Namespace) -> int:
             except StorageError as exc:
                 fail(str(exc))
         elif args.adherence:
-            fail("--adherence needs --patient NAME", 2)
+            fail("--adherence needs --patient REF", 2)
         for message in store.recovery_errors:
             print(f"sensorapp: warning: {message}", file=sys.stderr)
         if args.adherence:
             from sensorapp.storage.history import adherence
 
-            result = adherence(store, patient_id)
+            prescription = store.prescription(patient_id) if patient_id is not None else None
+            if prescription is None:
+                result = adherence(store, patient_id)
+            else:
+                per_day = prescription.sessions_per_day
+                result = adherence(store, patient_id, prescribed_per_day=(per_day, per_day))
             if args.json:
                 print(json.dumps(result.to_dict(), indent=2))
             else:
@@ -152,7 +157,8 @@ def format_table(records: list[Any]) -> str:
 
 
 def format_adherence(result: Any) -> str:
-    lines = [f"prescribed {result.prescribed_min}-{result.prescribed_max} sessions a day"]
+    low, high = result.prescribed_min, result.prescribed_max
+    lines = [f"prescribed {low if low == high else f'{low}-{high}'} sessions a day"]
     for d in result.days:
         lines.append(f"{d.day.isoformat()}  {d.sessions} session(s)  {d.status}")
     frac = result.fraction_days_met

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sensorapp.devices.base import DeviceDescriptor, DeviceError, ForceSource
 
@@ -22,8 +23,10 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool) -> 
     sim.add_argument("--mtu", type=int, default=247, help="ATT MTU of the simulated link (23..247, default 247)")
 
 
-async def source_from_args(args: argparse.Namespace) -> ForceSource:
+async def source_from_args(args: argparse.Namespace, *, patient_profile: Any = None) -> ForceSource:
     """Open (but do not connect) the source the arguments ask for.
+
+    ``patient_profile`` (a ``PatientProfile``) replaces the simulated belt's default virtual patient.
 
     Raises DeviceError or ValueError with a user-facing message.
     """
@@ -46,6 +49,7 @@ async def source_from_args(args: argparse.Namespace) -> ForceSource:
             packet_loss=args.packet_loss,
             link_drops=tuple(LinkDrop.parse(x) for x in args.link_drop),
             att_mtu=args.mtu,
+            patient=patient_profile,
         )
         return open_source(start_simulation(options))
     if args.speed != 1.0 and not args.replay:

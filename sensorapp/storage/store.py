@@ -912,12 +912,16 @@ class SessionStore:
         summary: Mapping[str, Any] | None,
         analysis: Mapping[str, Any] | None,
         conn: sqlite3.Connection,
+        prescription: Mapping[str, Any] | None = None,
+        pain_before: int | None = None,
+        pain_after: int | None = None,
     ) -> int:
         """Insert a whole ended session inside the caller's transaction; returns its id."""
         cur = conn.execute(
             "INSERT INTO sessions (uuid, patient_id, protocol_json, device_json, calibration_json, started_at, ended_at,"
             " complete, end_reason, app_version, notes, last_saved_at, sample_count, duration_s, samples_sha256,"
-            " summary_json, analysis_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " summary_json, analysis_json, prescription_json, pain_before, pain_after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session_uuid,
                 patient_id,
@@ -936,6 +940,9 @@ class SessionStore:
                 samples_sha256(samples.t_s, samples.force_n, samples.side_codes),
                 None if summary is None else json.dumps(json_ready(dict(summary))),
                 None if analysis is None else json.dumps(json_ready(dict(analysis))),
+                None if prescription is None else json.dumps(json_ready(dict(prescription))),
+                validated_pain(pain_before, "before"),
+                validated_pain(pain_after, "after"),
             ),
         )
         session_id = inserted_row_id(cur)

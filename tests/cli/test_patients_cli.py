@@ -149,3 +149,24 @@ def test_patients_json_shows_the_last_session_and_sessions_show_pain(data_dir: P
     header, *rows = out.splitlines()
     assert "pain" in header.split()
     assert rows[0].split()[-2] == "-" and rows[1].split()[-2] == "2->4"
+
+
+def test_adherence_is_judged_against_the_patients_prescription(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
+    from storage_helpers import record_session, utc
+
+    with SessionStore.open(data_dir) as store:
+        anna = store.add_patient("Anna")
+        for hour in (8, 13):
+            record_session(store, patient_id=anna.id, reps_per_side=1, started_at=utc(2026, 3, 1, hour))
+    code, out, _ = _run(capsys, data_dir, "sessions", "--adherence", "--patient", "Anna", "--json")
+    assert code == 0 and json.loads(out)["days"][0]["status"] == "met"  # 2 sessions: within the default 2-3
+    with SessionStore.open(data_dir) as store:
+        store.set_prescription(anna.id, Prescription(sessions_per_day=3))
+    code, out, _ = _run(capsys, data_dir, "sessions", "--adherence", "--patient", "Anna", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["days"][0]["status"] == "below" and result["days"][0]["sessions"] == 2
+    code, out, _ = _run(capsys, data_dir, "sessions", "--adherence", "--patient", "Anna")
+    assert out.splitlines()[0] == "prescribed 3 sessions a day"

@@ -91,3 +91,36 @@ def test_bad_pain_options_exit_2(tmp_path: Path, extra: tuple[str, ...], message
     proc = _sensorapp(tmp_path / "store", "record", "--simulate", "--duration", "2", "--out", str(tmp_path / "x.csv"), *extra)
     assert proc.returncode == 2 and message in proc.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_simulated_patient_follows_a_non_default_prescription_and_the_sides_follow_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    with SessionStore.open(data_dir) as store:
+        bea = store.add_patient("Bea")
+        store.set_prescription(bea.id, Prescription(reps_per_side=4, hold_s=5.0, rest_s=6.0, first_side="right"))
+    proc = _sensorapp(
+        data_dir, "record", "--simulate", "--duration", "200", "--speed", "50", "--patient", "Bea", "--out", str(tmp_path / "b.csv"), "--quiet"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "right side: 4 reps done; turning over to the left side" in proc.stderr
+    with SessionStore.open(data_dir) as store:
+        record = store.session(1)
+        reps = store.reps(1)
+    assert record.protocol["reps_per_side"] == 4 and record.target_hold_s == 5.0
+    assert [r.side for r in reps] == ["left"] * 4 + ["right"] * 4  # stored left first, then right
+    assert max(r.onset_s for r in reps if r.side == "right") < min(r.onset_s for r in reps if r.side == "left")
+    assert all(r.hold_s >= 5.0 for r in reps)  # the virtual patient held to the prescribed 5 s
+
+
+def test_a_prescription_the_session_cannot_run_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    with SessionStore.open(data_dir) as store:
+        store.set_prescription(store.add_patient("Cy").id, Prescription(reps_per_side=40))
+    proc = _sensorapp(data_dir, "record", "--simulate", "--duration", "5", "--patient", "Cy", "--out", str(tmp_path / "c.csv"))
+    assert proc.returncode == 1 and "cannot run a guided session here (reps per side must be 1..30)" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and not (tmp_path / "c.csv").exists()
+    # A source that cannot open does not leave a new patient behind either.
+    bad = _sensorapp(data_dir, "record", "--device", "AA:BB:CC:DD:EE:FF", "--speed", "2", "--patient", "Dee", "--out", str(tmp_path / "d.csv"))
+    assert bad.returncode == 2 and "--speed only applies" in bad.stderr
+    with SessionStore.open(data_dir) as store:
+        assert store.sessions() == [] and [p.name for p in store.patients()] == ["Cy"]
