@@ -259,7 +259,14 @@ class _ReportLayout:
         """Word-wrapped text; returns the height used."""
         font = self.font(pt, bold)
         fm = self.metrics(font)
-        words = text.split()
+        words: list[str] = []
+        for word in text.split():
+            # A word wider than the box (a long record number, a pasted path) is broken where it must be.
+            while fm.horizontalAdvance(word) > w and len(word) > 1:
+                cut = max(1, next((k for k in range(len(word), 0, -1) if fm.horizontalAdvance(word[:k]) <= w), 1))
+                words.append(word[:cut])
+                word = word[cut:]
+            words.append(word)
         lines: list[str] = []
         current = ""
         for word in words:
@@ -274,6 +281,10 @@ class _ReportLayout:
         for i, line in enumerate(lines):
             self.text(x, y + i * fm.height(), w, line, pt, colour=colour, bold=bold)
         return len(lines) * fm.height()
+
+    def elided(self, text: str, w: float, pt: float = SMALL_PT) -> str:
+        """``text`` shortened with "…" to fit ``w`` (running headers and footers only: the full text is on page 1)."""
+        return self.metrics(self.font(pt)).elidedText(text, Qt.TextElideMode.ElideRight, w)
 
     def wrapped_height(self, w: float, text: str, pt: float = BODY_PT) -> float:
         saved, self.painter = self.painter, None
@@ -303,7 +314,7 @@ class _ReportLayout:
         h = self.report.header
         who = h.patient_name + (f" \u00b7 record no. {h.external_id}" if h.external_id else "")
         if self.page > 1:
-            self.text(self.left, self.y, self.width * 0.7, f"{h.title} \u00b7 {who}", SMALL_PT, colour=MUTED)
+            self.text(self.left, self.y, self.width * 0.7, self.elided(f"{h.title} \u00b7 {who}", self.width * 0.7), SMALL_PT, colour=MUTED)
             period = f"{h.period_from.isoformat()} to {h.period_to.isoformat()}"
             self.text(self.left + self.width * 0.7, self.y, self.width * 0.3, period, SMALL_PT, colour=MUTED, align=Qt.AlignmentFlag.AlignRight)
             self.y += self.line_h(SMALL_PT) + self.mm(1)
@@ -312,11 +323,9 @@ class _ReportLayout:
         foot_y = self.bottom + self.mm(2.5)
         self.hline(foot_y)
         generated = h.generated_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        self.text(
-            self.left, foot_y + self.mm(1), self.width * 0.75,
-            f"{who} \u00b7 generated {generated} by sensorapp {self.report.provenance.app_version} \u00b7 not a diagnosis",
-            SMALL_PT, colour=MUTED,
-        )
+        suffix = f" \u00b7 generated {generated} by sensorapp {self.report.provenance.app_version} \u00b7 not a diagnosis"
+        room = self.width * 0.75 - self.metrics(self.font(SMALL_PT)).horizontalAdvance(suffix)
+        self.text(self.left, foot_y + self.mm(1), self.width * 0.75, self.elided(who, room) + suffix, SMALL_PT, colour=MUTED)
         total = self.total_pages or self.page
         self.text(self.left + self.width * 0.75, foot_y + self.mm(1), self.width * 0.25, f"Page {self.page} of {total}", SMALL_PT, colour=MUTED, align=Qt.AlignmentFlag.AlignRight)
 
@@ -390,13 +399,17 @@ class _ReportLayout:
         row_h = self.line_h(BODY_PT) + self.mm(0.6)
         # Long values wrap within their column; measure first so the box fits them.
         right_h = sum(max(row_h, self.wrapped_height(col_w - label_w, v) + self.mm(0.6)) for _, v in right_fields)
-        box_h = max(len(left_fields) * row_h, right_h) + self.mm(4)
+        value_w = col_w - label_w - self.mm(2)
+        left_h = sum(max(row_h, self.wrapped_height(value_w, v) + self.mm(0.6)) for _, v in left_fields)
+        box_h = max(left_h, right_h) + self.mm(4)
         self.need(box_h)
         self.fill(QRectF(self.left, self.y, self.width, box_h), SHADE)
         y0 = self.y + self.mm(2)
+        y = y0
         for i, (label, value) in enumerate(left_fields):
-            self.text(self.left + self.mm(2), y0 + i * row_h, label_w, label, BODY_PT, colour=MUTED)
-            self.text(self.left + self.mm(2) + label_w, y0 + i * row_h, col_w - label_w - self.mm(2), value, BODY_PT, bold=(i == 0))
+            self.text(self.left + self.mm(2), y, label_w, label, BODY_PT, colour=MUTED)
+            used = self.wrapped(self.left + self.mm(2) + label_w, y, value_w, value, BODY_PT, bold=(i == 0))
+            y += max(row_h, used + self.mm(0.6))
         x = self.left + self.width / 2 + self.mm(1)
         y = y0
         for label, value in right_fields:

@@ -30,9 +30,11 @@ pytestmark = pytest.mark.skipif(
 MET, SHORT = "\u2714 met", "\u2716 short"
 
 
-def pdf_text(path: Path, page: int | None = None) -> str:
+def pdf_text(path: Path, page: int | None = None, *, layout: bool = True) -> str:
+    """The PDF's text; ``layout``: table rows kept on one line, else pdftotext's reading order (columns apart)."""
     pages = [] if page is None else ["-f", str(page), "-l", str(page)]
-    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
+    mode = ["-layout"] if layout else []
+    return subprocess.run(["pdftotext", *mode, *pages, str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
 def pdf_info(path: Path) -> dict[str, str]:
@@ -226,10 +228,16 @@ def test_cli_writes_refuses_to_overwrite_and_says_why(caseload: tuple[SessionSto
         (["report", "--patient", "nobody", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "nobody"),
         (["report", "--patient", "1", "--from", "2027-01-01", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "no ended sessions from 2027-01-01"),
         (["report", "--patient", "1", "--out", str(tmp_path / "missing" / "x.pdf")], cli.EXIT_FAILURE, "does not exist"),
+        (["report", "--patient", "1", "--from", "2026-01-08", "--to", "2026-01-06", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "is after --to"),
     ):
         assert cli.main([*data, *argv]) == code, argv
         err = capsys.readouterr().err
         assert words in err and err.count("\n") == 1, err
+    # argparse refuses a date it cannot read: usage, then the one-line error, exit 2.
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([*data, "report", "--patient", "1", "--from", "8 Jan", "--out", str(tmp_path / "x.pdf")])
+    assert stopped.value.code == cli.EXIT_USAGE
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("argument --from: '8 Jan' is not a date (YYYY-MM-DD)")
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -290,3 +298,23 @@ def test_flags_and_pending_advice_are_the_overviews(caseload: tuple[SessionStore
     text = " ".join(pdf_text(out).split())
     assert f"Advice, pending the therapist's decision: {expected.text}" in text
     assert all(" ".join(s.split()) in text for s in expected.suggestions)
+
+
+def test_long_names_wrap_or_are_shortened_never_clipped(tmp_path: Path, qapp: object) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    name = "Maria-Magdalena Constanza von Hohenzollern-Sigmaringen Ölçüm Çalışması " * 2
+    record_no = "CLINIC-RECORD-" + "0123456789" * 4  # one word wider than its column
+    with SessionStore.open(tmp_path / "store") as store:
+        patient = store.add_patient(name.strip(), external_id=record_no, involved_side="left", body_mass_kg=70.0, lever_arm_m=0.8)
+        seed_session(store, patient.id, datetime(2026, 2, 1, 9, 0, tzinfo=UTC), left_n=70.0, right_n=80.0, seed=5)
+        seed_session(store, patient.id, datetime(2026, 2, 2, 9, 0, tzinfo=UTC), left_n=72.0, right_n=80.0, seed=6)
+        report = build_patient_report(store, patient)
+    for paper in ("a4", "letter"):
+        out = tmp_path / f"{paper}.pdf"
+        rendered = render_report_pdf(report, out, paper=paper)
+        assert rendered.clipped == (), paper
+        text = pdf_text(out, 1, layout=False)
+        assert " ".join(name.split()) in " ".join(text.split())  # the header wraps the whole name
+        assert record_no in text.replace("\n", "").replace(" ", "")  # broken over lines, every character kept
+        assert "\u2026" in text  # the footer shortens the name to fit
