@@ -48,6 +48,7 @@ class SessionRow:
     started_at: datetime
     complete: bool
     reps: dict[str, int]  # per side
+    reps_unsided: int  # reps recorded before a side was chosen (older command-line recordings)
     reps_prescribed: int | None  # per side, from the session's protocol
     holds_met: int
     holds_total: int
@@ -294,6 +295,7 @@ def session_row(record: SessionRecord, *, body_mass_kg: float | None, lever_arm_
         started_at=record.started_at,
         complete=record.complete,
         reps=dict(point.reps),
+        reps_unsided=record.rep_count - sum(point.reps.values()),
         reps_prescribed=int(prescribed) if isinstance(prescribed, int) and not isinstance(prescribed, bool) else None,
         holds_met=sum(int(v.get("reps_target_met") or 0) for v in sides.values()),
         holds_total=record.rep_count,

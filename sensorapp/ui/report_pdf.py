@@ -80,7 +80,7 @@ class Column:
 
 TABLE_COLUMNS: tuple[Column, ...] = (
     Column("Date\n(local time)", 25.0, Qt.AlignmentFlag.AlignLeft),
-    Column("Reps\nL / R", 11.0, Qt.AlignmentFlag.AlignHCenter),
+    Column("Reps\nL / R", 13.0, Qt.AlignmentFlag.AlignHCenter),
     Column("Holds\nmet / reps", 15.0, Qt.AlignmentFlag.AlignHCenter),
     Column("Plateau\nL (N)", 13.0),
     Column("Plateau\nR (N)", 13.0),
@@ -117,7 +117,7 @@ def table_cells(row: SessionRow) -> tuple[str, ...]:
     if row.lsi_low_pct is not None and row.lsi_high_pct is not None:
         interval = f"{row.lsi_low_pct:.1f}\u2013{row.lsi_high_pct:.1f}" + ("" if row.lsi_interval_basis == "ci95" else " \u2020")
     band = f"{BAND_SYMBOLS[row.lsi_band]} {BAND_WORDS[row.lsi_band]}" if row.lsi_band in BAND_WORDS else "\u2013"
-    reps = f"{row.reps.get('left', 0)} / {row.reps.get('right', 0)}"
+    reps = f"{row.reps.get('left', 0)} / {row.reps.get('right', 0)}" + (f" +{row.reps_unsided}" if row.reps_unsided else "")
     local = row.started_at.astimezone()
     return (
         local.strftime("%Y-%m-%d %H:%M") + ("" if row.complete else " *"),
@@ -719,7 +719,8 @@ class _ReportLayout:
             "Plateau: mean steady force of the side's best 3 reps. N/kg: plateau / body mass; N\u00b7m/kg: plateau \u00d7 lever arm / body mass "
             "(the patient's current details). LSI: weaker side / stronger side \u00d7 100 (torque where the lever arm is known). "
             "Interval: 95 % CI from the session's reps; \u2020 \u00b1 the single-session measurement error where that CI is not available. "
-            "* session stopped early (interrupted; its reps were derived from the saved samples)."
+            "* session stopped early (interrupted; its reps were derived from the saved samples). "
+            "+n: reps recorded before a side was chosen (no side, so in no plateau or LSI)."
         )
         h = self.wrapped_height(self.width, notes, SMALL_PT)
         self.need(h)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sensorapp import __version__, cli
@@ -19,7 +20,7 @@ from sensorapp.storage.records import Patient, SessionRecord
 from sensorapp.storage.store import SessionStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report_helpers import seed_period, seed_session
+from report_helpers import presses, seed_period, seed_session
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
@@ -318,3 +319,22 @@ def test_long_names_wrap_or_are_shortened_never_clipped(tmp_path: Path, qapp: ob
         assert " ".join(name.split()) in " ".join(text.split())  # the header wraps the whole name
         assert record_no in text.replace("\n", "").replace(" ", "")  # broken over lines, every character kept
         assert "\u2026" in text  # the footer shortens the name to fit
+
+
+def test_reps_without_a_side_are_counted_apart(tmp_path: Path, qapp: object) -> None:
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    with SessionStore.open(tmp_path / "store") as store:
+        patient = store.add_patient("No Sides")
+        t, f = presses([70.0] * 5, [6.5] * 5, t0=0.0, rng=np.random.default_rng(2))
+        rec = store.begin_session(patient_id=patient.id, side=None, started_at=datetime(2026, 2, 3, 9, 0, tzinfo=UTC))
+        rec.add_samples(t, f)
+        record = rec.finish()
+        assert record.rep_count == 5
+        report = build_session_report(store, record.id)
+    row = report.rows[0]
+    assert row.reps == {"left": 0, "right": 0} and row.reps_unsided == 5 and row.holds_total == 5
+    out = tmp_path / "unsided.pdf"
+    rendered = render_report_pdf(report, out)
+    assert rendered.clipped == ()
+    assert in_order(row_line(pdf_text(out), record), ["0/0 +5", "5 of 5"])
