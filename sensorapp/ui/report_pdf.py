@@ -610,10 +610,18 @@ class _ReportLayout:
         self.y = area.bottom() + self.line_h(SMALL_PT) + self.mm(1.5)
         self.y += self.wrapped(
             area.left(), self.y, area.width(),
-            "Line: LSI (weaker / stronger side \u00d7 100). Shaded: its interval (95 % CI of the session's reps, or \u00b1 the "
+            f"Line: LSI ({self.lsi_definition()}). Shaded: its interval (95 % CI of the session's reps, or \u00b1 the "
             "single-session measurement error). Dashed: 90 % and 85 %.",
             SMALL_PT, colour=MUTED,
         ) + self.mm(4)
+
+    def lsi_definition(self) -> str:
+        """As the signal layer computes it: involved over uninvolved side when one is involved, else weaker over stronger."""
+        side = self.report.header.involved_side
+        if side in ("left", "right"):
+            other = "right" if side == "left" else "left"
+            return f"involved ({side}) / uninvolved ({other}) side \u00d7 100"
+        return "weaker / stronger side \u00d7 100"
 
     def trace_plot(self) -> None:
         trace = self.report.trace
@@ -715,13 +723,19 @@ class _ReportLayout:
             self.y += row_h
         self.hline(self.y, RULE)
         self.y += self.mm(1)
+        rows = self.report.rows
         notes = (
             "Plateau: mean steady force of the side's best 3 reps. N/kg: plateau / body mass; N\u00b7m/kg: plateau \u00d7 lever arm / body mass "
-            "(the patient's current details). LSI: weaker side / stronger side \u00d7 100 (torque where the lever arm is known). "
-            "Interval: 95 % CI from the session's reps; \u2020 \u00b1 the single-session measurement error where that CI is not available. "
-            "* session stopped early (interrupted; its reps were derived from the saved samples). "
-            "+n: reps recorded before a side was chosen (no side, so in no plateau or LSI)."
+            f"(the patient's current details). LSI: {self.lsi_definition()} (torque where the lever arm is known). "
+            "Interval: 95 % CI from the session's reps."
         )
+        # The marks' meanings only where a row carries them.
+        if any(r.lsi_pct is not None and r.lsi_interval_basis != "ci95" for r in rows):
+            notes += " \u2020 \u00b1 the single-session measurement error where that CI is not available."
+        if any(not r.complete for r in rows):
+            notes += " * session stopped early (interrupted; its reps were derived from the saved samples)."
+        if any(r.reps_unsided for r in rows):
+            notes += " +n: reps recorded before a side was chosen (no side, so in no plateau or LSI)."
         h = self.wrapped_height(self.width, notes, SMALL_PT)
         self.need(h)
         self.y += self.wrapped(self.left, self.y, self.width, notes, SMALL_PT, colour=MUTED) + self.mm(4)
