@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         fail("give either SESSION_ID or --patient REF", EXIT_USAGE)
     if args.session is not None and (args.date_from or args.date_to):
         fail("--from and --to go with --patient (a session report covers its own day)", EXIT_USAGE)
+    if args.out.is_dir():
+        fail(f"{args.out} is a folder; give the PDF's file name, e.g. {args.out / 'report.pdf'}")
     if args.out.exists() and not args.force:
         fail(f"{args.out} already exists; choose another --out or add --force to replace it")
     from sensorapp.reporting import ReportError, build_patient_report, build_session_report

@@ -229,6 +229,7 @@ def test_cli_writes_refuses_to_overwrite_and_says_why(caseload: tuple[SessionSto
         (["report", "--patient", "nobody", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "nobody"),
         (["report", "--patient", "1", "--from", "2027-01-01", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "no ended sessions from 2027-01-01"),
         (["report", "--patient", "1", "--out", str(tmp_path / "missing" / "x.pdf")], cli.EXIT_FAILURE, "does not exist"),
+        (["report", "--patient", "1", "--out", str(tmp_path), "--force"], cli.EXIT_FAILURE, "is a folder"),
         (["report", "--patient", "1", "--from", "2026-01-08", "--to", "2026-01-06", "--out", str(tmp_path / "x.pdf")], cli.EXIT_FAILURE, "is after --to"),
     ):
         assert cli.main([*data, *argv]) == code, argv
