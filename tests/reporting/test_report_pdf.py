@@ -206,7 +206,11 @@ def row_line_count(text: str, record: SessionRecord) -> int:
     return sum(line.strip().startswith(stamp) for line in text.splitlines())
 
 
-def test_cli_writes_refuses_to_overwrite_and_says_why(caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_refuses_to_overwrite_and_says_why(
+    caseload: tuple[SessionStore, Patient, list[SessionRecord]], tmp_path: Path, capsys: pytest.CaptureFixture[str], qapp: object
+) -> None:
+    # qapp: in this process the command must find the tests' QApplication, not make a bare QGuiApplication
+    # that the widget tests after it could not use.
     store, _, records = caseload
     data = ["--data-dir", str(store.path.parent)]
     out = tmp_path / "cli.pdf"
