@@ -1,7 +1,8 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python packaging/make_screenshots.py            # everything
-    .venv/bin/python packaging/make_screenshots.py --report   # only the PDF report pages (report-*.png)
+    .venv/bin/python packaging/make_screenshots.py                 # everything
+    .venv/bin/python packaging/make_screenshots.py --report        # only the PDF report pages (report-*.png)
+    .venv/bin/python packaging/make_screenshots.py --calibration   # only the calibration wizard (calibration-wizard-*.png)
 """
 
 from __future__ import annotations
@@ -274,6 +275,69 @@ async def main() -> None:
     report_pages()
 
 
+CALIBRATION_DIALOG_SIZE = (820, 600)  # fits the smallest screen the app is laid out for (1024x600)
+
+
+async def calibration_wizard_screens() -> None:
+    """docs/screenshots/calibration-wizard-*.png: the wizard dialog on the simulated belt's virtual bench."""
+    from sensorapp.ui.calibration_dialog import CalibrationDialog
+
+    controller = AppController(None, simulation_speed=SPEED, simulation_seed=1, simulation_extra={"max_step_s": 0.05})
+    window = MainWindow(controller)
+    window.resize(*SIZES[""])
+    window.show()
+    await controller.connect_to(controller.simulated_descriptor())
+    window.connect_screen.refresh()
+    dialog = window.connect_screen.open_calibration()
+    assert isinstance(dialog, CalibrationDialog)
+    dialog.resize(*CALIBRATION_DIALOG_SIZE)
+
+    async def shot(name: str) -> None:
+        dialog.refresh_live()
+        await asyncio.sleep(0.05)
+        path = OUT / f"calibration-wizard-{name}.png"
+        if not dialog.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+
+    async def until(condition: object) -> None:
+        async with asyncio.timeout(120):
+            while not condition():  # type: ignore[operator]
+                await asyncio.sleep(0.02)
+
+    await shot("masses")
+    dialog.start_button.click()
+    assert dialog.runner is not None
+    wizard = dialog.runner.wizard
+    await until(wizard.ready)
+    dialog.capture_button.click()
+    await until(lambda: wizard.window().full)
+    dialog.capture_button.click()  # still bouncing: refused, with the message
+    await shot("moving")
+    for _ in range(2):
+        await until(wizard.ready)
+        dialog.capture_button.click()
+    await until(wizard.ready)
+    await shot("still")
+    dialog.capture_button.click()
+    dialog.save_button.click()
+    await until(lambda: dialog.saved is not None or "Not saved" in dialog.save_message.text())
+    await shot("result")
+    dialog.close()
+    await controller.disconnect()
+    # A Progressor calibrates itself: the wizard only zeroes it.
+    controller.simulation_extra = {"max_step_s": 0.05, "device": "progressor"}
+    await controller.connect_to(controller.simulated_descriptor())
+    dialog = window.connect_screen.open_calibration()
+    assert isinstance(dialog, CalibrationDialog)
+    dialog.resize(*CALIBRATION_DIALOG_SIZE)
+    dialog.tare_button.click()
+    await until(lambda: dialog.tare_button.isEnabled())
+    await shot("tare-only")
+    dialog.close()
+    await window.shutdown()
+
+
 if __name__ == "__main__":
     import tempfile
 
@@ -286,4 +350,6 @@ if __name__ == "__main__":
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(main())
+        if "--calibration" not in sys.argv[1:]:  # --calibration: only the wizard's screens, not everyone's
+            loop.run_until_complete(main())
+        loop.run_until_complete(calibration_wizard_screens())

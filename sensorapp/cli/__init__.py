@@ -22,6 +22,7 @@ from sensorapp.storage.paths import DATA_DIR_ENV
 SUBCOMMANDS: tuple[str, ...] = (
     "scan",
     "record",
+    "calibrate",
     "analyze",
     "sessions",
     "patients",

@@ -141,9 +141,8 @@ def decide_advice(
         raise ValueError(f"decision must be 'accepted' or 'dismissed', got {decision!r}")
     overview = patient_overview(store, patient, today=today, tz=tz, thresholds=thresholds)
     if overview.advice is None:
-        why = "it was already decided on the same sessions" if overview.progression and overview.progression.fires else (
-            "the progression rule does not fire"
-        )
+        fires = overview.progression is not None and overview.progression.fires
+        why = "it was already decided on the same sessions" if fires else "the progression rule does not fire"
         raise NoPendingAdviceError(f"no advice is pending for {patient.name!r}: {why}")
     advice = overview.advice
     decision_id = store.record_advice_decision(

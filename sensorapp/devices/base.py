@@ -218,6 +218,8 @@ class ForceSource(abc.ABC):
     name: str = "the device"  # what messages call it; sources set the device's own name
     address: str = ""  # the Bluetooth address; sources without one (replay) leave it empty
     kind: str  # per class; the belt class sets it per instance ("simulated" for the virtual belt)
+    # The belt: raw counts under a calibration the app can fit and write (SET_CALIBRATION). Others: tare only.
+    supports_calibration: bool = False
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []

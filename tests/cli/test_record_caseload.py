@@ -28,7 +28,7 @@ def test_a_two_sided_record_labels_its_sides_from_the_prescription_and_gets_an_l
         prescribed = store.set_prescription(anna.id, Prescription(first_side="right", hold_s=6.0, rest_s=10.0))
     out = tmp_path / "r.csv"
     proc = _sensorapp(
-        data_dir, "record", "--simulate", "--duration", "300", "--speed", "50", "--patient", "MRN-9",
+        data_dir, "record", "--simulate", "--duration", "300", "--speed", "50", "--virtual-clock", "0.02", "--patient", "MRN-9",
         "--pain-before", "3", "--pain-after", "5", "--out", str(out), "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
@@ -99,7 +99,7 @@ def test_the_simulated_patient_follows_a_non_default_prescription_and_the_sides_
         bea = store.add_patient("Bea")
         store.set_prescription(bea.id, Prescription(reps_per_side=4, hold_s=5.0, rest_s=6.0, first_side="right"))
     proc = _sensorapp(
-        data_dir, "record", "--simulate", "--duration", "200", "--speed", "50", "--patient", "Bea", "--out", str(tmp_path / "b.csv"), "--quiet"
+        data_dir, "record", "--simulate", "--duration", "200", "--speed", "50", "--virtual-clock", "0.02", "--patient", "Bea", "--out", str(tmp_path / "b.csv"), "--quiet"
     )
     assert proc.returncode == 0, proc.stderr
     assert "right side: 4 reps done; turning over to the left side" in proc.stderr

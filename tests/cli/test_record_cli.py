@@ -68,6 +68,8 @@ def test_record_with_packet_loss_leaves_gaps_and_reports_them(tmp_path: Path) ->
         (["record", "--out", "o.csv"], "one of the arguments --simulate --device --replay is required"),
         (["record", "--simulate", "--link-drop", "soon", "--out", "o.csv"], "expected AT:DURATION"),
         (["record", "--device", "AA:BB:CC:DD:EE:FF", "--speed", "2", "--out", "o.csv"], "--speed only applies"),
+        (["record", "--device", "AA:BB:CC:DD:EE:FF", "--virtual-clock", "0.02", "--out", "o.csv"], "--virtual-clock only applies"),
+        (["record", "--simulate", "--virtual-clock", "-1", "--out", "o.csv"], "must be a positive number"),
         (["record", "--replay", "missing.csv", "--out", "o.csv"], "missing.csv: no such file"),
         (["record", "--simulate", "--out", "/no/such/dir/o.csv"], "the folder /no/such/dir does not exist"),
     ],
