@@ -79,7 +79,7 @@ class Column:
 
 
 TABLE_COLUMNS: tuple[Column, ...] = (
-    Column("Date\n(local time)", 25.0, Qt.AlignmentFlag.AlignLeft),
+    Column("Date\n(local time)", 27.0, Qt.AlignmentFlag.AlignLeft),
     Column("Reps\nL / R", 13.0, Qt.AlignmentFlag.AlignHCenter),
     Column("Holds\nmet / reps", 15.0, Qt.AlignmentFlag.AlignHCenter),
     Column("Plateau\nL (N)", 13.0),
@@ -87,7 +87,7 @@ TABLE_COLUMNS: tuple[Column, ...] = (
     Column("L / R\n(N/kg)", 15.5, Qt.AlignmentFlag.AlignHCenter),
     Column("L / R\n(N\u00b7m/kg)", 15.5, Qt.AlignmentFlag.AlignHCenter),
     Column("LSI\n(%)", 10.0),
-    Column("LSI interval\n(%)", 19.0, Qt.AlignmentFlag.AlignHCenter),
+    Column("LSI interval\n(%)", 20.0, Qt.AlignmentFlag.AlignHCenter),
     Column("Band\n", 20.0, Qt.AlignmentFlag.AlignLeft),
     Column("Pain 0\u201310\nbefore / after", 18.5, Qt.AlignmentFlag.AlignHCenter),
 )
@@ -281,6 +281,14 @@ class _ReportLayout:
         for i, line in enumerate(lines):
             self.text(x, y + i * fm.height(), w, line, pt, colour=colour, bold=bold)
         return len(lines) * fm.height()
+
+    def fitting_pt(self, text: str, w: float, pt: float = TABLE_PT, smallest_pt: float = 5.0) -> float:
+        """``pt``, or a smaller size (not below ``smallest_pt``) at which an unusually wide cell still fits its column."""
+        size = pt
+        # Font sizes snap to whole device pixels, so shrink step by step rather than by the ratio of widths.
+        while size > smallest_pt and self.metrics(self.font(size)).horizontalAdvance(text) > w:
+            size = round(size - 0.25, 2)
+        return max(size, smallest_pt)
 
     def elided(self, text: str, w: float, pt: float = SMALL_PT) -> str:
         """``text`` shortened with "…" to fit ``w`` (running headers and footers only: the full text is on page 1)."""
@@ -719,7 +727,7 @@ class _ReportLayout:
                 colour = INK
                 if c.head.startswith("Band") and row.lsi_band in BAND_COLOURS:
                     colour = QColor(BAND_COLOURS[row.lsi_band])
-                self.text(x + pad, self.y + self.mm(0.5), w - 2 * pad, cell, TABLE_PT, colour=colour, align=c.align)
+                self.text(x + pad, self.y + self.mm(0.5), w - 2 * pad, cell, self.fitting_pt(cell, w - 2 * pad), colour=colour, align=c.align)
             self.y += row_h
         self.hline(self.y, RULE)
         self.y += self.mm(1)

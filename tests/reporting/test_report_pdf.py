@@ -343,3 +343,22 @@ def test_reps_without_a_side_are_counted_apart(tmp_path: Path, qapp: object) -> 
     rendered = render_report_pdf(report, out)
     assert rendered.clipped == ()
     assert in_order(row_line(pdf_text(out), record), ["0/0 +5", "5 of 5"])
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_widest_cells_fit_their_columns_or_shrink_to_fit(caseload: tuple[SessionStore, Patient, list[SessionRecord]], paper: str, qapp: object) -> None:
+    import dataclasses
+
+    from sensorapp.ui.report_pdf import render_report_bytes, table_cells
+
+    store, patient, _ = caseload
+    report = build_patient_report(store, patient)
+    widest = dataclasses.replace(
+        report.rows[0], complete=False, reps={"left": 30, "right": 30}, reps_unsided=14, holds_met=58, holds_total=74,
+        plateau_n={"left": 1234.5, "right": 1234.5}, plateau_n_per_kg={"left": 19.91, "right": 19.91},
+        torque_nm_per_kg={"left": 16.33, "right": 16.33}, lsi_pct=100.8, lsi_low_pct=100.2, lsi_high_pct=110.5,
+        lsi_interval_basis="measurement error", lsi_band="red", pain_before=10, pain_after=10,
+    )  # fmt: skip
+    assert table_cells(widest)[0].endswith(" *") and table_cells(widest)[8].endswith("\u2020")
+    rendered = render_report_bytes(dataclasses.replace(report, rows=(widest,) * 3), paper=paper)
+    assert set(rendered.clipped) == set(), sorted(set(rendered.clipped))
