@@ -595,6 +595,14 @@ class _ReportLayout:
         y_range = (float(y_lo), float(y_hi))
         y_ticks = [(v, f"{v:g}") for v in self.nice_ticks(y_lo, y_hi)]
         area = self.plot_area(height, right_mm=10.0)
+        if self.painter is not None:
+            # The bands as faint zones behind everything: normal (>= 90 %), borderline (85-90 %), asymmetric (< 85 %).
+            for lo, hi, band in ((90.0, y_range[1], "green"), (85.0, 90.0, "amber"), (y_range[0], 85.0, "red")):
+                if hi > lo:
+                    zone = QColor(BAND_COLOURS[band])
+                    zone.setAlpha(22)
+                    top_y, bottom_y = self.sy(area, y_range, hi), self.sy(area, y_range, lo)
+                    self.painter.fillRect(QRectF(area.left(), top_y, area.width(), bottom_y - top_y), zone)
         self.axes(area, x_ticks, y_ticks, x_range, y_range)
         if self.painter is not None:
             ok = np.isfinite(low) & np.isfinite(high)
@@ -619,7 +627,7 @@ class _ReportLayout:
         self.y += self.wrapped(
             area.left(), self.y, area.width(),
             f"Line: LSI ({self.lsi_definition()}). Shaded: its interval (95 % CI of the session's reps, or \u00b1 the "
-            "single-session measurement error). Dashed: 90 % and 85 %.",
+            "single-session measurement error). Background: the bands, normal (\u2265 90 %), borderline (85\u201390 %), asymmetric (< 85 %).",
             SMALL_PT, colour=MUTED,
         ) + self.mm(4)
 
