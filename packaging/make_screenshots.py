@@ -1,6 +1,7 @@
 """Regenerate docs/screenshots/: the real window, offscreen, driven by the simulated belt.
 
-    .venv/bin/python packaging/make_screenshots.py
+    .venv/bin/python packaging/make_screenshots.py                 # everything
+    .venv/bin/python packaging/make_screenshots.py --report        # only the PDF report pages (report-*.png)
     .venv/bin/python packaging/make_screenshots.py --calibration   # only the calibration wizard (calibration-wizard-*.png)
     .venv/bin/python packaging/make_screenshots.py --patients      # only the therapist's screens (patients*, prescription, pain)
 """
@@ -74,6 +75,84 @@ def seed_history(days: int = 14, data_dir: Path | None = None) -> None:
                 rec.set_side("right")
                 rec.add_samples(t[switch:], f[switch:])
                 rec.finish(complete=True)
+
+
+def report_pages(out: Path = OUT) -> list[Path]:
+    """docs/screenshots/report-*.png: a patient's progress report (A4) and one session's (Letter), as PDF pages.
+
+    Six weeks of a patient recorded through the real store (the virtual patient at
+    100 Hz): the involved left side catches up over four weeks, then levels off with
+    little pain, so the progression advice is pending. The PDFs are drawn by
+    sensorapp.ui.report_pdf and turned into PNGs by poppler's pdftoppm at 60 dpi.
+    Also: ``python packaging/make_screenshots.py --report`` makes only these.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+    from datetime import datetime, timedelta
+
+    import numpy as np
+
+    from sensorapp.clinic.prescription import Prescription
+    from sensorapp.reporting import build_patient_report, build_session_report
+    from sensorapp.storage import SessionStore
+    from sensorapp.ui.report_pdf import render_report_pdf
+
+    if shutil.which("pdftoppm") is None:
+        raise SystemExit("pdftoppm is missing: apt install poppler-utils")
+    rng = np.random.default_rng(11)
+    work = Path(tempfile.mkdtemp(prefix="sensorapp-report-screens-"))
+    start = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    days = 42
+    with SessionStore.open(work / "store") as store:
+        patient = store.add_patient(
+            "Anna Example", external_id="MRN-004217", birth_year=1961, sex="female", involved_side="left", body_mass_kg=62.0, lever_arm_m=0.82
+        )
+        prescription = store.set_prescription(patient.id, Prescription(sessions_per_day=3, start_date=start.date()))
+        last = None
+        for day in range(days):
+            for k in range(int(rng.choice([2, 3, 3, 3]))):
+                progress = min(1.0, day / 28)
+                profile = PatientProfile(
+                    seed=300 + 10 * day + k,
+                    strong_plateau_n=95.0 + rng.normal(0, 1.5),
+                    asymmetry_pct=max(1.0, 24 - 21 * progress + rng.normal(0, 1.0)),
+                    start_rest_s=3.0,
+                    turnover_s=10.0,
+                )
+                model = VirtualPatient(profile)
+                t = np.arange(0, model.duration_s, 0.01)
+                f = model.force_at(t)
+                rec = store.begin_session(
+                    patient_id=patient.id,
+                    device={"kind": "belt", "name": "GMBelt-1E40", "serial": "GMB-000123", "firmware": "1.4.2", "rate_hz": 100.0},
+                    calibration={"zero_counts": 8123.0, "newtons_per_count": 0.0049, "source": "factory", "created_at": "2026-01-15", "linearity_error_n": 0.21},
+                    started_at=start + timedelta(days=day, hours=5 * k + float(rng.uniform(0, 1))),
+                    prescription=prescription,
+                    commit_span_s=1e6,  # seeded in one go: no crash to survive
+                )
+                switch = np.searchsorted(t, model.truth[7].onset_s - 2.0)
+                rec.set_side("left")
+                rec.add_samples(t[:switch], f[:switch])
+                rec.set_side("right")
+                rec.add_samples(t[switch:], f[switch:])
+                last = rec.finish(complete=True)
+                pain = max(0, round(4 - 3.5 * progress + rng.normal(0, 0.6)))
+                store.set_pain(last.id, before=pain, after=min(10, pain + int(rng.integers(0, 2))))
+        assert last is not None
+        now = last.started_at + timedelta(hours=3)
+        progress_pdf = work / "progress.pdf"
+        session_pdf = work / "session.pdf"
+        render_report_pdf(build_patient_report(store, patient, now=now), progress_pdf, paper="a4")
+        render_report_pdf(build_session_report(store, last.id, now=now), session_pdf, paper="letter")
+    for old in out.glob("report-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(progress_pdf), str(out / "report-progress-a4")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(session_pdf), str(out / "report-session-letter")], check=True)
+    written = sorted(out.glob("report-*.png"))
+    for path in written:
+        print(f"wrote {path.relative_to(OUT.parent.parent)}")
+    return written
 
 
 async def wait_for(controller: AppController, window: MainWindow, phase: Phase, min_hold_s: float = 0.0, timeout_s: float = 120) -> None:
@@ -194,6 +273,7 @@ async def main() -> None:
     controller.store.close()
     controller.store = main_store
     await window.shutdown()
+    report_pages()
 
 
 CALIBRATION_DIALOG_SIZE = (820, 600)  # fits the smallest screen the app is laid out for (1024x600)
@@ -374,6 +454,9 @@ if __name__ == "__main__":
     os.environ["SENSORAPP_DATA_DIR"] = tempfile.mkdtemp(prefix="sensorapp-screens-")  # never the user's store
     app = QApplication(sys.argv[:1])
     theme.apply(app)
+    if "--report" in sys.argv[1:]:  # only the report pages, not everyone's window screenshots
+        report_pages()
+        sys.exit(0)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     only = {"--calibration", "--patients"} & set(sys.argv[1:])  # only those screens, not everyone's

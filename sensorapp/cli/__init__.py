@@ -29,6 +29,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "prescribe",
     "advice",
     "export",
+    "report",
     "import_bundle",
 )
 

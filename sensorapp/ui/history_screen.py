@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sensorapp.reporting import ReportError, build_patient_report, build_session_report
 from sensorapp.storage import StorageError
 from sensorapp.storage.bundle import import_bundle
 from sensorapp.storage.export import export_session
@@ -30,6 +31,7 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 from . import theme
 from .controller import AppController
 from .patients_screen import PatientOverviewRow
+from .report_pdf import RenderedReport, ReportRenderError, default_paper, render_report_pdf
 
 SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain")
 SESSION_COLUMN_TIPS = (
@@ -157,6 +159,10 @@ class HistoryScreen(QWidget):
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_selected)
         buttons.addWidget(self.open_button)
+        self.report_button = QPushButton("Report (PDF)\u2026")
+        self.report_button.setToolTip("A PDF progress report of the chosen patient (with All patients: of the chosen session)")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.report_dialog)
         buttons.addStretch(1)
         self.import_button = QPushButton("Import bundle\u2026")
         self.import_button.clicked.connect(self.import_dialog)
@@ -167,6 +173,7 @@ class HistoryScreen(QWidget):
         top.addStretch(1)
         top.addWidget(QLabel("Patient"))
         top.addWidget(self.patient)
+        top.addWidget(self.report_button)  # beside the patient it reports on (the export row is full at 1024 px)
         plots = QVBoxLayout()
         plots.addWidget(self.trend, 3)
         plots.addWidget(self.lsi, 2)
@@ -315,6 +322,7 @@ class HistoryScreen(QWidget):
         for b in self.export_buttons.values():
             b.setEnabled(has)
         self.open_button.setEnabled(has)
+        self.report_button.setEnabled(has or (self.patient.currentData() is not None and bool(self._session_ids)))
 
     def _open_selected(self) -> None:
         sid = self.selected_session_id()
@@ -328,6 +336,32 @@ class HistoryScreen(QWidget):
         written = export_session(self.controller.store, sid, fmt, path)
         self.status.setText("Saved " + ", ".join(p.name for p in written))
         return written
+
+    def write_report(self, path: Path) -> RenderedReport:
+        """The chosen patient's progress report over all their sessions; with "All patients", the chosen session's."""
+        store = self.controller.store
+        if store is None:
+            raise StorageError("no session store is open")
+        patient_id = self.patient.currentData()
+        if patient_id is not None:
+            report = build_patient_report(store, store.patient(patient_id))
+        else:
+            sid = self.selected_session_id()
+            if sid is None:
+                raise StorageError("choose a patient or a session first")
+            report = build_session_report(store, sid)
+        rendered = render_report_pdf(report, path, paper=default_paper())
+        self.status.setText(f"Saved the report {path.name} ({rendered.pages} page{'s' if rendered.pages != 1 else ''}, {len(report.rows)} sessions).")
+        return rendered
+
+    def report_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save the report", str(Path.home() / "report.pdf"), "PDF files (*.pdf)")
+        if not name:
+            return
+        try:
+            self.write_report(Path(name))
+        except (StorageError, OSError, ReportError, ReportRenderError) as exc:
+            self.status.setText(f"Could not save the report: {exc}")
 
     def export_dialog(self, fmt: str) -> None:
         suffix = {"csv": ".csv", "json": ".json", "bundle": ".zip"}[fmt]

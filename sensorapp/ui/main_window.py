@@ -25,6 +25,7 @@ from .controller import AppController
 from .history_screen import HistoryScreen
 from .pain_prompt import PainPrompt
 from .patients_screen import PatientsScreen
+from .report_pdf import RenderedReport, session_report_writer
 from .session_screen import SessionScreen
 from .summary_screen import SummaryScreen
 
@@ -163,7 +164,8 @@ class MainWindow(QMainWindow):
     def show_summary(self) -> None:
         c = self.controller
         if c.session is not None:
-            self.summary_screen.show_session(c.session, self._bundle_exporter(c.last_saved_session_id))
+            sid = c.last_saved_session_id
+            self.summary_screen.show_session(c.session, self._bundle_exporter(sid), self._report_writer(sid))
             self.stack.setCurrentWidget(self.summary_screen)
 
     def _bundle_exporter(self, session_id: int | None) -> Callable[[Path], Path] | None:
@@ -177,6 +179,12 @@ class MainWindow(QMainWindow):
 
         return export
 
+    def _report_writer(self, session_id: int | None) -> Callable[[Path], RenderedReport] | None:
+        store = self.controller.store
+        if store is None or session_id is None:
+            return None
+        return session_report_writer(store, session_id)
+
     def show_stored_session(self, session_id: int) -> None:
         """A session from History, summarised from its stored samples."""
         store = self.controller.store
@@ -189,7 +197,9 @@ class MainWindow(QMainWindow):
         when = record.started_at.astimezone().strftime("%a %d %b %Y %H:%M")
         status = f"{record.patient_name or 'Patient'}, {when}: {len(summary.reps)} reps, session {record.state}."
         self.summary_screen.session = None
-        self.summary_screen.show_summary(summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id))
+        self.summary_screen.show_summary(
+            summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id), self._report_writer(session_id)
+        )
         self.stack.setCurrentWidget(self.summary_screen)
 
     def _new_session(self) -> None:
