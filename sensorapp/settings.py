@@ -67,6 +67,8 @@ class Settings:
     sound_on: bool = True
     volume_pct: int = 70
     large_text: bool = False
+    #: Ask 0-10 pain before and after each session.
+    pain_prompts: bool = True
     #: The main window's geometry as [x, y, width, height] in logical pixels, or None for "fit the screen".
     window_geometry: list[int] | None = None
     path: Path | None = field(default=None, compare=False, repr=False)
@@ -86,7 +88,7 @@ class Settings:
             raise SettingsError(f"units: {exc}") from None
         if isinstance(self.volume_pct, bool) or not isinstance(self.volume_pct, int) or not 0 <= self.volume_pct <= 100:
             raise SettingsError(f"volume_pct must be a whole number from 0 to 100, got {self.volume_pct!r}")
-        for name in ("sound_on", "large_text"):
+        for name in ("sound_on", "large_text", "pain_prompts"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.patient_name, str):

@@ -19,7 +19,19 @@ from sensorapp import __version__
 from sensorapp.storage.paths import DATA_DIR_ENV
 
 # Subcommand modules, in help order. Imported lazily so `sensorapp scan` never loads Qt.
-SUBCOMMANDS: tuple[str, ...] = ("scan", "record", "analyze", "sessions", "export", "import_bundle")
+SUBCOMMANDS: tuple[str, ...] = (
+    "scan",
+    "record",
+    "calibrate",
+    "analyze",
+    "sessions",
+    "patients",
+    "prescribe",
+    "advice",
+    "export",
+    "report",
+    "import_bundle",
+)
 
 
 # Every exit code the command line uses (README "Exit codes"; tests/cli/test_cli_conventions.py checks both).

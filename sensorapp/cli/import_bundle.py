@@ -22,7 +22,10 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("bundle", metavar="BUNDLE", type=Path)
-    p.add_argument("--patient", metavar="NAME", help="file the session under this existing patient instead of the bundle's")
+    p.add_argument(
+        "--patient", metavar="REF",
+        help="file the session under this existing patient (an id, an external id or a name) instead of the bundle's",
+    )
     add_data_dir_argument(p)
     p.set_defaults(func=run)
 
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store_from_args(args)
     try:
         try:
-            patient_id = store.patient_by_name(args.patient).id if args.patient else None
+            patient_id = store.resolve_patient(args.patient).id if args.patient else None
             result = import_bundle(store, args.bundle, patient_id=patient_id)
         except StorageError as exc:
             fail(str(exc))

@@ -62,7 +62,13 @@ def register(sub: Any) -> None:
     p.add_argument("--tare", action="store_true", help="zero the belt at rest before recording (1 s; keep the leg relaxed)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write the samples")
     p.add_argument("--quiet", action="store_true", help="no live display, only the summary")
-    p.add_argument("--patient", metavar="NAME", help="file the session under this patient in the store (created if new)")
+    p.add_argument(
+        "--patient", metavar="REF",
+        help="file the session under this patient: an id, an external id or a name (a new name creates the patient);"
+        " the patient's prescription sets reps, hold, rest and the first side",
+    )
+    p.add_argument("--pain-before", type=pain_score, metavar="N", help="pain before the session, 0-10, stored with it")
+    p.add_argument("--pain-after", type=pain_score, metavar="N", help="pain after the session, 0-10, stored with it")
     p.add_argument("--no-store", action="store_true", help="write only the CSV, not a session in the store")
     p.add_argument(
         "--lsl", action="store_true",
@@ -76,6 +82,16 @@ def register(sub: Any) -> None:
 
     add_data_dir_argument(p)
     p.set_defaults(func=run)
+
+
+def pain_score(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 10") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"{value} is outside the 0-10 pain scale")
+    return value
 
 
 def rate_hz(text: str) -> int:
@@ -160,8 +176,12 @@ class Recording:
         display: LiveDisplay,
         recorder: Any = None,
         sync_span_s: float = SYNC_SPAN_S,
+        guide: Any = None,
     ) -> None:
         self.writer = writer
+        # A two-sided recording follows the GUI's session model (sensorapp.session.guided.GuidedSession): the
+        # first side from the protocol, the turn-over after that side's reps, so samples and reps get their side.
+        self.guide = guide
         self.recorder = recorder  # a sensorapp.storage SessionRecorder, or None with --no-store
         self.source = source
         self.duration_s = duration_s
@@ -181,10 +201,14 @@ class Recording:
             self._write(event.block)
         elif isinstance(event, LinkLost):
             self.display.message(f"link lost: {event.reason}; reconnecting...")
+            if self.guide is not None:
+                self.guide.link_lost()
             self._flush_store()
         elif isinstance(event, Reconnecting):
             self.display.status(f"reconnecting (attempt {event.attempt})...", force=True)
         elif isinstance(event, LinkRestored):
+            if self.guide is not None:
+                self.guide.link_restored()
             self.display.message(
                 f"link restored after {event.outage_s:.1f} s ({event.attempts} attempt(s)); the missing stretch is recorded as a gap, not filled in"
             )
@@ -196,6 +220,25 @@ class Recording:
         elif isinstance(event, StreamEnded):
             self.display.message(event.reason)
             self.done.set()
+
+    def _side_now(self) -> str:
+        """The side these samples belong to: --side, else the session's side while it runs (as the GUI labels them)."""
+        guide = self.guide
+        if guide is None:
+            return self.side
+        return str(guide.side) if guide.active and not guide.paused else ""
+
+    def _follow_guide(self, t_s: np.ndarray, force_n: np.ndarray) -> None:
+        guide = self.guide
+        if guide is None or guide.finished:
+            return
+        side_before, reps_before = guide.side, len(guide.reps[guide.side])
+        guide.feed(t_s, force_n)
+        if guide.side != side_before:
+            self.display.message(f"{side_before} side: {reps_before + 1} reps done; turning over to the {guide.side} side")
+        elif guide.finished:
+            done = ", ".join(f"{len(guide.reps[s])} {s}" for s in guide.protocol.sides)
+            self.display.message(f"session done: {done} reps; later samples are stored without a side")
 
     def _count(self, block: SampleBlock, written_t_s: np.ndarray) -> None:
         w = self.written
@@ -234,8 +277,9 @@ class Recording:
             self.done.set()
         if not t_s.size:
             return
+        side = self._side_now()
         try:
-            self.writer.write(t_s, force_n, self.side)
+            self.writer.write(t_s, force_n, side)
             self._count(block, t_s)
             if t_s[-1] - self._synced_t_s >= self.sync_span_s:
                 self._sync_csv()
@@ -246,13 +290,17 @@ class Recording:
             return
         if self.recorder is not None:
             try:
+                self.recorder.set_side(side or None)
                 self.recorder.add_samples(t_s, force_n)
             except StorageError as exc:
                 self.failure = f"session store: {exc}"
                 self.done.set()
                 return
         if self.lsl is not None:
+            if side:
+                self.lsl.set_side(side, float(t_s[0]))
             self.lsl.feed(t_s, force_n, block.received_at or None)
+        self._follow_guide(t_s, force_n)
         st = self.source.stats
         pct = 100.0 * st.lost_packets / max(1, st.packets + st.lost_packets)
         battery = f"  battery {self.battery}%" if self.battery is not None else ""
@@ -268,21 +316,43 @@ async def _record(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.parent and not out.parent.exists():
         fail(f"the folder {out.parent} does not exist")
+    if args.no_store and (args.pain_before is not None or args.pain_after is not None):
+        fail("--pain-before and --pain-after are stored with the session: drop --no-store", 2)
     display = LiveDisplay(sys.stderr, args.quiet)
-    try:
-        source = await source_from_args(args)
-    except (DeviceError, ValueError) as exc:
-        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
     store = None
+    patient_id: int | None = None
+    prescription = None
     if not args.no_store:
         from .sessions import open_store_from_args
 
         store = open_store_from_args(args)
         try:
-            patient_id = _patient_id(store, args.patient)
+            known = _known_patient(store, args.patient)
+            prescription = store.prescription(known.id) if known is not None else None
         except StorageError as exc:
             store.close()
             fail(str(exc))
+    try:
+        # Checked before anything is written: a prescription the session model cannot run is refused up front.
+        guide = None if args.side else _guided_session(prescription)
+    except ValueError as exc:
+        if store is not None:
+            store.close()
+        fail(f"the patient's prescription cannot run a guided session here ({exc}); change it with sensorapp prescribe")
+    try:
+        source = await source_from_args(args, patient_profile=_virtual_patient(args, prescription))
+    except (DeviceError, ValueError) as exc:
+        if store is not None:
+            store.close()
+        fail(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    if store is not None:
+        try:
+            patient_id = known.id if known is not None else _new_patient_id(store, args.patient)
+        except StorageError as exc:
+            store.close()
+            fail(str(exc))
+        if prescription is not None:
+            display.message(f"prescription: {prescription.describe()}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -312,13 +382,16 @@ async def _record(args: argparse.Namespace) -> int:
                 recorder = store.begin_session(
                     commit_span_s=pace_span_s,
                     patient_id=patient_id,
+                    prescription=prescription,
                     device=info,
                     calibration={"note": info.calibration if info else "", **_calibration_fields(source)},
                     side=args.side,
                 )
+                if args.pain_before is not None:  # asked before the session: kept even if it is interrupted
+                    store.set_pain(recorder.session_id, before=args.pain_before)
             except StorageError as exc:
                 fail(f"session store: {exc}")
-        rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s)
+        rec = Recording(writer, source, args.duration, args.side or "", display, recorder, sync_span_s=pace_span_s, guide=guide)
         source.subscribe(rec.on_event)
         if args.lsl or args.lsl_wait:
             rec.lsl = await _open_lsl(args, source, display)
@@ -352,6 +425,11 @@ async def _record(args: argparse.Namespace) -> int:
         reason="finished" if rec.failure is None else rec.failure,
     )
     if store is not None:
+        if recorder is not None and store_ok and stored and args.pain_after is not None:
+            try:
+                store.set_pain(recorder.session_id, after=args.pain_after)
+            except StorageError as exc:
+                stored, store_ok = f"session store: the pain after the session was not saved: {exc}", False
         store.close()
     st = source.stats
     w = rec.written
@@ -406,17 +484,65 @@ async def _close_lsl(lsl: Any, display: LiveDisplay) -> None:
     display.message(f"LSL: {lsl.outlet.samples_pushed} samples and {lsl.outlet.markers_pushed} markers sent")
 
 
-def _patient_id(store: Any, name: str | None) -> int | None:
-    """The id of the patient called ``name`` (created when there is none), or None without a name."""
+def _known_patient(store: Any, ref: str | None) -> Any:
+    """The patient ``ref`` names (an id, an external id or a unique name); None without it or for a name nobody has."""
+    from sensorapp.storage.errors import PatientNotFoundError
+
+    if ref is None:
+        return None
+    try:
+        return store.resolve_patient(ref)
+    except PatientNotFoundError as exc:
+        # Only a name nobody has is new; a number, or a name several patients share, is an error.
+        if store.find_patients(ref) or ref.strip().isdigit():
+            raise StorageError(f"--patient: {exc}") from None
+    return None
+
+
+def _new_patient_id(store: Any, name: str | None) -> int | None:
+    """A new patient called ``name`` (a name nobody has: see _known_patient), or None without a name."""
     if name is None:
         return None
-    found = store.find_patients(name)
-    if len(found) > 1:
-        raise StorageError(f"{len(found)} patients are called {name!r}; rename one in the app first")
     try:
-        return found[0].id if found else store.add_patient(name).id
+        return int(store.add_patient(name).id)
     except ValueError as exc:
         raise StorageError(f"--patient: {exc}") from None
+
+
+def _virtual_patient(args: argparse.Namespace, prescription: Any) -> Any:
+    """With --simulate and a prescription, a virtual patient who does what it prescribes (else None: the default one)."""
+    if not args.simulate or prescription is None:
+        return None
+    from sensorapp.simulation.patient import PatientProfile
+
+    default = PatientProfile()
+    return PatientProfile(
+        seed=args.seed,
+        first_side=prescription.first_side,
+        reps_per_side=prescription.reps_per_side,
+        # As the default patient does against the default protocol: hold a little past the cue, wait for the rest cue.
+        hold_s=prescription.hold_s + (default.hold_s - 6.0),
+        rest_s=prescription.rest_s + (default.rest_s - 8.0),
+    )
+
+
+def _guided_session(prescription: Any) -> Any:
+    """The GUI's session model for a two-sided recording: reps, hold, rest and first side from the prescription."""
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession
+
+    protocol = ExerciseProtocol(rest_s=10.0)  # SessionProtocol's default rest, what the store records without a prescription
+    if prescription is not None:
+        band = (prescription.target_low, prescription.target_high) if prescription.target_kind == "percent_of_best" else None
+        protocol = ExerciseProtocol(  # ValueError for what the session model cannot run (e.g. more than 30 reps)
+            reps_per_side=prescription.reps_per_side,
+            hold_s=prescription.hold_s,
+            rest_s=prescription.rest_s,
+            first_side=prescription.first_side,
+            target_band_pct=band,
+        )
+    session = GuidedSession(protocol)
+    session.start()  # headless: the patient starts when the recording does
+    return session
 
 
 def _calibration_fields(source: ForceSource) -> dict[str, Any]:

@@ -48,11 +48,11 @@ def register(sub: Any) -> None:
         description="List the sessions in the store, oldest first.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--patient", metavar="NAME", help="only this patient's sessions")
+    p.add_argument("--patient", metavar="REF", help="only this patient's sessions (an id, an external id or a name)")
     p.add_argument(
         "--adherence",
         action="store_true",
-        help="with --patient: sessions per day against the 2-3 a day prescription instead of the list",
+        help="with --patient: sessions per day against the patient's prescription (2-3 a day without one) instead of the list",
     )
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -66,17 +66,22 @@ def run(args: argparse.Namespace) -> int:
         patient_id = None
         if args.patient is not None:
             try:
-                patient_id = store.patient_by_name(args.patient).id
+                patient_id = store.resolve_patient(args.patient).id
             except StorageError as exc:
                 fail(str(exc))
         elif args.adherence:
-            fail("--adherence needs --patient NAME", 2)
+            fail("--adherence needs --patient REF", 2)
         for message in store.recovery_errors:
             print(f"sensorapp: warning: {message}", file=sys.stderr)
         if args.adherence:
             from sensorapp.storage.history import adherence
 
-            result = adherence(store, patient_id)
+            prescription = store.prescription(patient_id) if patient_id is not None else None
+            if prescription is None:
+                result = adherence(store, patient_id)
+            else:
+                per_day = prescription.sessions_per_day
+                result = adherence(store, patient_id, prescribed_per_day=(per_day, per_day))
             if args.json:
                 print(json.dumps(result.to_dict(), indent=2))
             else:
@@ -115,6 +120,13 @@ def _lsi_cell(sym: dict[str, Any] | None) -> str:
     return text + (" (uncertain)" if sym.get("uncertain") else "")
 
 
+def _pain_cell(before: int | None, after: int | None) -> str:
+    """Pain before -> after on the 0-10 scale ("-" for a rating not given)."""
+    if before is None and after is None:
+        return "-"
+    return f"{'-' if before is None else before}->{'-' if after is None else after}"
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
@@ -123,7 +135,7 @@ def _duration(seconds: float) -> str:
 def format_table(records: list[Any]) -> str:
     # Reps recorded before a side was chosen are kept under their own key; show them rather than hide them.
     other_sides = sorted({k for r in records for k in r.side_summaries() if k not in SIDES})
-    rows = [("id", "patient", "started", "length", "left", "right", *(f"side {k}" for k in other_sides), "LSI", "state")]
+    rows = [("id", "patient", "started", "length", "left", "right", *(f"side {k}" for k in other_sides), "LSI", "pain", "state")]
     for r in records:
         sides = r.side_summaries()
         rows.append(
@@ -136,6 +148,7 @@ def format_table(records: list[Any]) -> str:
                 _side_cell(sides.get("right")),
                 *(_side_cell(sides.get(k)) for k in other_sides),
                 _lsi_cell(r.symmetry),
+                _pain_cell(r.pain_before, r.pain_after),
                 r.state if r.state != "incomplete" else f"incomplete ({r.end_reason})",
             )
         )
@@ -144,7 +157,8 @@ def format_table(records: list[Any]) -> str:
 
 
 def format_adherence(result: Any) -> str:
-    lines = [f"prescribed {result.prescribed_min}-{result.prescribed_max} sessions a day"]
+    low, high = result.prescribed_min, result.prescribed_max
+    lines = [f"prescribed {low if low == high else f'{low}-{high}'} sessions a day"]
     for d in result.days:
         lines.append(f"{d.day.isoformat()}  {d.sessions} session(s)  {d.status}")
     frac = result.fraction_days_met

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sensorapp.devices.base import DeviceDescriptor, DeviceError, ForceSource
 
@@ -20,10 +21,19 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool) -> 
     sim.add_argument("--packet-loss", type=float, default=0.0, metavar="P", help="probability that a notification is lost (0..0.5)")
     sim.add_argument("--link-drop", action="append", default=[], metavar="AT:DURATION", help="drop the link at AT s for DURATION s of device time (repeatable)")
     sim.add_argument("--mtu", type=int, default=247, help="ATT MTU of the simulated link (23..247, default 247)")
+    sim.add_argument(
+        "--virtual-clock",
+        type=positive_float,
+        default=None,
+        metavar="STEP_S",
+        help="let device time advance by at most STEP_S host seconds (times --speed) per reading: a busy machine then slows the simulation instead of skipping ahead (tests, demos)",
+    )
 
 
-async def source_from_args(args: argparse.Namespace) -> ForceSource:
+async def source_from_args(args: argparse.Namespace, *, patient_profile: Any = None) -> ForceSource:
     """Open (but do not connect) the source the arguments ask for.
+
+    ``patient_profile`` (a ``PatientProfile``) replaces the simulated belt's default virtual patient.
 
     Raises DeviceError or ValueError with a user-facing message.
     """
@@ -46,8 +56,12 @@ async def source_from_args(args: argparse.Namespace) -> ForceSource:
             packet_loss=args.packet_loss,
             link_drops=tuple(LinkDrop.parse(x) for x in args.link_drop),
             att_mtu=args.mtu,
+            patient=patient_profile,
+            max_step_s=getattr(args, "virtual_clock", None),
         )
         return open_source(start_simulation(options))
+    if getattr(args, "virtual_clock", None) is not None:
+        raise ValueError("--virtual-clock only applies to --simulate")
     if args.speed != 1.0 and not args.replay:
         raise ValueError("--speed only applies to --simulate and --replay; a real belt runs in real time")
     if args.replay:

@@ -107,6 +107,24 @@ class SourceInfo:
     supports_tare: bool = True
 
 
+def own_calibration_info(
+    source: ForceSource, *, model: str, calibration: str, tared: bool, rate_hz: float | None, **extra: Any
+) -> SourceInfo:
+    """The info of a third-party gauge that sends force in its own calibration: the app can only
+    add a tare (said in ``calibration``) and cannot choose the rate."""
+    return SourceInfo(
+        kind=source.kind,
+        name=source.name,
+        address=source.address,
+        model=model,
+        rate_hz=rate_hz,
+        calibration=calibration + (" + tare" if tared else ""),
+        supports_rate_choice=False,
+        supports_tare=True,
+        **extra,
+    )
+
+
 class LinkState(enum.Enum):
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
@@ -198,7 +216,10 @@ class ForceSource(abc.ABC):
     """
 
     name: str = "the device"  # what messages call it; sources set the device's own name
+    address: str = ""  # the Bluetooth address; sources without one (replay) leave it empty
     kind: str  # per class; the belt class sets it per instance ("simulated" for the virtual belt)
+    # The belt: raw counts under a calibration the app can fit and write (SET_CALIBRATION). Others: tare only.
+    supports_calibration: bool = False
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []

@@ -75,6 +75,7 @@ def calibration_from_belt(cal: BeltCalibration, capacity_n: float | None) -> Lin
 
 class BeltSource(BleForceSource):
     kind = "belt"
+    supports_calibration = True
 
     def __init__(
         self,
@@ -301,6 +302,48 @@ class BeltSource(BleForceSource):
         self.decoder.calibration = self.calibration
         self.calibration_note = self.calibration_note.split(" + tare")[0] + " + tare"
         return removed_n
+
+    async def write_calibration(self, calibration: LinearCalibration) -> BeltCalibration:
+        """Store a calibration on the belt (SET_CALIBRATION, persistent) and use it from now on.
+
+        Reads it back with GET_CALIBRATION and returns what the belt holds; a belt that
+        holds something else is an error. The belt keeps a whole-count zero and float32
+        values, so what it holds differs from ``calibration`` by under half a count.
+        """
+        assert self.decoder is not None
+        if not calibration.belt_compatible:
+            raise DeviceError(f"{self.name} stores only positive gains; this calibration ({calibration.newtons_per_count:g} N/count) cannot be written")
+        when = 0
+        if calibration.created_at:
+            try:
+                when = int(dt.datetime.fromisoformat(calibration.created_at).timestamp())
+            except ValueError:
+                when = 0
+        try:
+            wanted = BeltCalibration(
+                zero_counts=round(calibration.zero_counts),
+                newtons_per_count=float(calibration.newtons_per_count),
+                calibrated_at_unix=max(0, when),
+                linearity_error_n=float(calibration.linearity_error_n or 0.0),
+            ).as_sent()
+            await self.command(codec.set_calibration_command(wanted))
+            held = await self._read_belt_calibration(self.client)
+        except ProtocolError as exc:
+            raise DeviceError(f"{self.name}: cannot write this calibration: {exc}") from None
+        if held != wanted:
+            raise DeviceError(f"{self.name} holds {held} after SET_CALIBRATION, not {wanted}; calibration not written")
+        self.calibration = calibration
+        self._unloaded_calibration = calibration
+        self.decoder.calibration = calibration
+        self.calibration_note = f"{calibration.source} ({(calibration.created_at or '')[:10]})"
+        return held
+
+    async def read_belt_calibration(self) -> BeltCalibration | None:
+        """The calibration the belt holds now (GET_CALIBRATION); None if it has none."""
+        try:
+            return await self._read_belt_calibration(self.client)
+        except ProtocolError as exc:
+            raise DeviceError(f"{self.name} sent a calibration this app cannot read: {exc}") from None
 
     async def read_battery(self) -> int | None:
         data = await self.client.read_gatt_char(gatt.BATTERY_LEVEL_CHAR_UUID)

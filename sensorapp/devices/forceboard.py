@@ -31,6 +31,7 @@ from .base import (
     DeviceError,
     SamplesReceived,
     SourceInfo,
+    own_calibration_info,
 )
 from .ble_source import BLE_ERRORS, BleForceSource
 
@@ -58,15 +59,12 @@ class ForceBoardSource(BleForceSource):
     def info(self) -> SourceInfo | None:
         if not self._connected_once:
             return None
-        return SourceInfo(
-            kind=self.kind,
-            name=self.name,
-            address=self.address,
+        return own_calibration_info(
+            self,
             model=MODEL_NAME,
+            calibration="Force Board's own (whole lbs)",
+            tared=self.tared,
             rate_hz=round(self.stats.rate_hz or ASSUMED_RATE_HZ, 1) if self._streaming_rate else None,
-            calibration="Force Board's own (whole lbs)" + (" + tare" if self.tared else ""),
-            supports_rate_choice=False,
-            supports_tare=True,
         )
 
     async def _on_connected(self, client: BleakClient) -> None:

@@ -35,6 +35,7 @@ from .base import (
     DeviceError,
     SamplesReceived,
     SourceInfo,
+    own_calibration_info,
 )
 from .ble_source import BLE_ERRORS, BleForceSource
 
@@ -81,18 +82,15 @@ class ProgressorSource(BleForceSource):
     def info(self) -> SourceInfo | None:
         if not self._connected_once:
             return None
-        return SourceInfo(
-            kind=self.kind,
-            name=self.name,
-            address=self.address,
-            serial=pp.format_progressor_id(self.device_id) if self.device_id is not None else "",
+        return own_calibration_info(
+            self,
             model=MODEL_NAME,
+            calibration="Progressor's own (kg)",
+            tared=self.tared,
+            rate_hz=pp.NOMINAL_RATE_HZ if self._streaming_rate else None,
+            serial=pp.format_progressor_id(self.device_id) if self.device_id is not None else "",
             firmware=self.firmware_text,
             capacity_n=None,  # 150, 200 or 300 kg models; the protocol does not say which
-            rate_hz=pp.NOMINAL_RATE_HZ if self._streaming_rate else None,
-            calibration="Progressor's own (kg)" + (" + tare" if self.tared else ""),
-            supports_rate_choice=False,
-            supports_tare=True,
         )
 
     # ------------------------------------------------------------ setup

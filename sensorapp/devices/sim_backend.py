@@ -206,8 +206,13 @@ class SimulatedBleakClient(BaseBleakClient):
         if characteristic.uuid != profile_of(dev.belt).control_uuid:
             raise BleakError(f"characteristic {characteristic.uuid} is not writable")
         out = dev.belt.write_control(bytes(data), current_world().now_us())
-        # Indications arrive after the write response, as over the air.
-        asyncio.get_running_loop().call_soon(self._deliver, out)
+        # Stream packets the belt sent up to the write go out now, in order: deferred, the pump could
+        # deliver newer ones first (the decoder would see the belt's clock go back). The command's
+        # indications arrive after the write response, as over the air.
+        reply_uuid = profile_of(dev.belt).reply_uuid
+        first_reply = next((i for i, (uuid, _value) in enumerate(out) if uuid == reply_uuid), len(out))
+        self._deliver(out[:first_reply])
+        asyncio.get_running_loop().call_soon(self._deliver, out[first_reply:])
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: Any) -> None:
         raise BleakError("the simulated belt exposes no writable descriptors")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmware_protocol import gatt
+from sensorapp.simulation.hanging_mass import HangingMassRig
 from sensorapp.simulation.patient import PatientProfile, VirtualPatient
 from sensorapp.simulation.virtual_belt import VirtualBelt, VirtualBeltConfig
 from sensorapp.simulation.virtual_crimpdeq import virtual_crimpdeq
@@ -34,6 +35,11 @@ class SimulationOptions:
     patient: PatientProfile | None = None  # None: the default patient with this seed
     device: str = "belt"  # or "progressor", "crimpdeq", "forceboard", "whc06": that virtual device instead of the belt
     max_step_s: float | None = None  # a virtual clock for tests: see SimClock (None: device time follows the host)
+    hanging_mass: bool = False  # the belt hangs on a calibration bench (known masses) instead of a patient's ankles
+
+
+# The bench belt's bow: its gain changes by this fraction at full capacity (0.125 % of full scale from the terminal line).
+BENCH_NONLINEARITY = 0.005
 
 
 @dataclass
@@ -44,6 +50,28 @@ class Simulation:
     device: SimulatedDevice
     descriptor: DeviceDescriptor
     options: SimulationOptions = field(default_factory=SimulationOptions)
+    rig: HangingMassRig | None = None  # set while the belt hangs on the calibration bench
+
+    def to_bench(self) -> HangingMassRig:
+        """Take the belt off the patient and hang it on the calibration bench, nothing hung yet (belt only)."""
+        if not isinstance(self.belt, VirtualBelt):
+            raise ValueError("only the simulated belt can hang known masses")
+        if self.rig is None:
+            self.rig = HangingMassRig()
+            self.belt.force_fn = self.rig.force_at
+            self.belt.config.nonlinearity_at_capacity = BENCH_NONLINEARITY
+        return self.rig
+
+    def to_patient(self) -> None:
+        """Back on the patient's ankles (the bench's masses are gone)."""
+        if self.rig is not None and isinstance(self.belt, VirtualBelt):
+            self.belt.force_fn = self.patient.force_at
+            self.belt.config.nonlinearity_at_capacity = 0.0
+        self.rig = None
+
+    def hang_mass(self, mass_kg: float) -> None:
+        """Hang ``mass_kg`` from the bench belt now (device time); 0 takes it off."""
+        self.to_bench().hang(mass_kg, self.world.now_us() / 1e6)
 
 
 _current: Simulation | None = None
@@ -89,6 +117,8 @@ def start_simulation(options: SimulationOptions = SimulationOptions()) -> Device
     install_world(world)
     descriptor = DeviceDescriptor("simulated", address, f"{belt.name} (simulated)", device.rssi(0))
     _current = Simulation(world, patient, belt, device, descriptor, options)  # type: ignore[arg-type]
+    if options.hanging_mass:
+        _current.to_bench()
     return descriptor
 
 

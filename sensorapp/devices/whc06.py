@@ -44,6 +44,7 @@ from .base import (
     SourceFailed,
     SourceInfo,
     cancel_and_wait,
+    own_calibration_info,
 )
 from .ble_source import BLE_ERRORS, bluetooth_error, scanner_backend_args
 
@@ -93,15 +94,12 @@ class Whc06Source(ForceSource):
     def info(self) -> SourceInfo | None:
         if not self._connected_once:
             return None
-        return SourceInfo(
-            kind=self.kind,
-            name=self.name,
-            address=self.address,
+        return own_calibration_info(
+            self,
             model=MODEL_NAME,
+            calibration="scale's own (display unit to N)",
+            tared=self.tared,
             rate_hz=wp.NOMINAL_RATE_HZ if self._streaming else None,
-            calibration="scale's own (display unit to N)" + (" + app tare" if self.tared else ""),
-            supports_rate_choice=False,
-            supports_tare=True,
         )
 
     # ------------------------------------------------------------ listening

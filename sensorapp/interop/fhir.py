@@ -171,7 +171,7 @@ def _patient(patient: Mapping[str, Any], session_uuid: str) -> dict[str, Any]:
         "identifier": [{"system": f"{IDENTIFIER_SYSTEM}/patient", "value": patient_uuid}],
         "name": [{"text": str(patient["name"])}],
     }
-    for key in ("identifier", "mrn", "record_number"):  # a clinic's own number, if the store keeps one
+    for key in ("external_id", "identifier", "mrn", "record_number"):  # a clinic's own number (schema v3: external_id)
         if patient.get(key):
             resource["identifier"].append({"type": {"text": "clinic record number"}, "value": str(patient[key])})
             break
@@ -181,6 +181,8 @@ def _patient(patient: Mapping[str, Any], session_uuid: str) -> dict[str, Any]:
     birth = patient.get("birth_date") or patient.get("date_of_birth")
     if isinstance(birth, str) and birth:
         resource["birthDate"] = birth[:10]
+    elif isinstance(patient.get("birth_year"), int):  # schema v3 keeps the year only; FHIR's date allows "YYYY"
+        resource["birthDate"] = f"{patient['birth_year']:04d}"
     return resource
 
 

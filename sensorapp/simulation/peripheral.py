@@ -52,6 +52,29 @@ class VirtualPeripheral(Protocol):
     def advance(self, now_us: int) -> list[Notification]: ...
 
 
+class GaugeLink:
+    """Link bookkeeping of the connectable third-party gauges (Progressor, Force Board): the world
+    clock never runs backwards, and a dropped link leaves the gauge idle, as the real units do."""
+
+    connected: bool
+    _now_us: int
+
+    def connect(self, now_us: int) -> None:
+        self._now_us = max(self._now_us, now_us)
+        self.connected = True
+
+    def disconnect(self, now_us: int) -> None:
+        self.advance(now_us)
+        self.connected = False
+        self.stop_stream()
+
+    def advance(self, now_us: int) -> list[Notification]:
+        raise NotImplementedError
+
+    def stop_stream(self) -> None:
+        raise NotImplementedError
+
+
 def profile_of(peripheral: object) -> GattProfile:
     """The peripheral's GATT profile; a virtual belt unless it says otherwise."""
     profile = getattr(peripheral, "gatt_profile", BELT_PROFILE)

@@ -63,6 +63,9 @@ class VirtualBeltConfig:
     boot_offset_us: int = 0  # device clock at t = 0, to exercise the 2**32 wrap
     tare_internal_rate_hz: int = 100
     calibrated: bool = True  # False: GET_CALIBRATION answers INTERNAL_ERROR (SPEC)
+    # The cell's bow: the gain changes by this fraction at full capacity (counts = F/gain * (1 + k F/capacity)).
+    # 0 keeps the transfer straight (every recording so far); the calibration bench uses a small one.
+    nonlinearity_at_capacity: float = 0.0
 
 
 @dataclass
@@ -89,7 +92,8 @@ class VirtualBelt:
     asleep: bool = False
     state: BeltState = BeltState.IDLE
     rate_hz: int = 0
-    stored_calibration: BeltCalibration = field(init=False)
+    stored_calibration: BeltCalibration = field(init=False)  # the calibration in use (RAM)
+    persisted_calibration: BeltCalibration | None = field(init=False)  # flash: what power-on restores
     overload_seen: bool = False
     _stream: _Stream | None = field(default=None, init=False)
     _tare: _Tare | None = field(default=None, init=False)
@@ -112,6 +116,7 @@ class VirtualBelt:
             calibrated_at_unix=1_767_225_600,  # 2026-01-01, the factory date
             linearity_error_n=0.8,
         ).as_sent()
+        self.persisted_calibration = self.stored_calibration if cfg.calibrated else None
         self._last_battery_notified = self.battery_level  # notify changes only
 
     # ------------------------------------------------------------ identity
@@ -239,8 +244,19 @@ class VirtualBelt:
 
     def _set_calibration(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
         self.stored_calibration = BeltCalibration.decode(cmd.payload)  # check_command validated it
+        self.persisted_calibration = self.stored_calibration  # SPEC: persistent, survives power-off
         self.config.calibrated = True
         return Status.SUCCESS, b""
+
+    def power_cycle(self) -> None:
+        """Switch the belt off and on: the link and any tare in RAM are gone, the flash calibration is back (SPEC 5.2)."""
+        self.connected = False
+        self._stream = None
+        self._tare = None
+        self.state = BeltState.IDLE
+        self.rate_hz = 0
+        if self.persisted_calibration is not None:
+            self.stored_calibration = self.persisted_calibration
 
     def _sleep(self, cmd: Command, now_us: int) -> tuple[int, bytes]:
         self.asleep = True
@@ -319,7 +335,10 @@ class VirtualBelt:
     def _adc(self, t_us: np.ndarray) -> tuple[np.ndarray, bool]:
         force_n = np.asarray(self.force_fn(t_us / 1e6), dtype=np.float64)
         noise = self._rng.normal(0.0, self.config.adc_noise_counts, size=force_n.size)
-        raw = np.rint(self.config.true_zero_counts + force_n / self.gain + noise)
+        ideal = force_n / self.gain
+        if self.config.nonlinearity_at_capacity:
+            ideal = ideal * (1.0 + self.config.nonlinearity_at_capacity * force_n / self.capabilities.capacity_n)
+        raw = np.rint(self.config.true_zero_counts + ideal + noise)
         clipped = np.clip(raw, codec.COUNTS_MIN, codec.COUNTS_MAX)
         saturated = bool(np.any(clipped != raw) or np.any(clipped == codec.COUNTS_MAX) or np.any(clipped == codec.COUNTS_MIN))
         return clipped.astype(np.int32), saturated

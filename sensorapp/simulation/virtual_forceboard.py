@@ -17,7 +17,7 @@ import numpy as np
 
 from sensorapp.acquisition import forceboard_protocol as fp
 
-from .peripheral import GattProfile, Notification
+from .peripheral import GattProfile, GaugeLink, Notification
 
 ForceFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -54,7 +54,7 @@ class VirtualForceBoardConfig:
 
 
 @dataclass
-class VirtualForceBoard:
+class VirtualForceBoard(GaugeLink):
     config: VirtualForceBoardConfig
     force_fn: ForceFunction
     connected: bool = False
@@ -83,14 +83,8 @@ class VirtualForceBoard:
             return bytes([self.config.battery_pct])
         raise KeyError(f"characteristic {char_uuid} is not readable")
 
-    def connect(self, now_us: int) -> None:
-        self._now_us = max(self._now_us, now_us)
-        self.connected = True
-
-    def disconnect(self, now_us: int) -> None:
-        self.advance(now_us)
-        self.connected = False
-        self._stream_start_us = None  # a dropped link leaves the board idle
+    def stop_stream(self) -> None:
+        self._stream_start_us = None
 
     def write_control(self, data: bytes, now_us: int) -> list[Notification]:
         out = self.advance(now_us)

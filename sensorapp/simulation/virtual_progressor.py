@@ -20,7 +20,7 @@ import numpy as np
 
 from sensorapp.acquisition import progressor_protocol as pp
 
-from .peripheral import GattProfile, Notification
+from .peripheral import GattProfile, GaugeLink, Notification
 
 ForceFunction = Callable[[np.ndarray], np.ndarray]
 """Force in newtons at device times in seconds (since the unit was switched on)."""
@@ -68,7 +68,7 @@ class _Stream:
 
 
 @dataclass
-class VirtualProgressor:
+class VirtualProgressor(GaugeLink):
     config: VirtualProgressorConfig
     force_fn: ForceFunction
     connected: bool = False
@@ -101,13 +101,7 @@ class VirtualProgressor:
 
     # ------------------------------------------------------------ link
 
-    def connect(self, now_us: int) -> None:
-        self._now_us = max(self._now_us, now_us)
-        self.connected = True
-
-    def disconnect(self, now_us: int) -> None:
-        self.advance(now_us)
-        self.connected = False
+    def stop_stream(self) -> None:
         self._stream = None
 
     # ------------------------------------------------------------ control point

@@ -19,6 +19,7 @@ _LAZY: dict[str, str] = {
     "SessionStore": "store",
     "SessionRecorder": "recorder",
     "Patient": "records",
+    "AdviceDecision": "records",
     "SessionProtocol": "records",
     "SessionRecord": "records",
     "SessionSamples": "records",

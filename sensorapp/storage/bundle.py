@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 
 from sensorapp import __version__
+from sensorapp.clinic.prescription import Prescription
 from sensorapp.signal import DetectorParams
 
 from . import bundle_schema as schema
@@ -43,10 +44,18 @@ from .bundle_schema import MAX_SAMPLES, SchemaError
 from .errors import BundleError, StorageError
 from .records import Patient, SessionProtocol, SessionSamples, json_ready
 from .sample_codec import SIDE_NAMES, samples_sha256
-from .store import SessionStore, parse_iso, rep_from_json, rep_to_json, utc_iso, validated_patient_fields
+from .store import (
+    SessionStore,
+    parse_iso,
+    rep_from_json,
+    rep_to_json,
+    utc_iso,
+    validated_clinic_fields,
+    validated_patient_fields,
+)
 
 BUNDLE_FORMAT = "sensorapp-session-bundle"
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2  # 2: the patient's clinic details, the session's prescription and pain (schema v3); 1 still imports
 BUNDLE_SUFFIX = ".sensorapp.zip"
 MANIFEST = "manifest.json"
 MEMBERS: tuple[str, ...] = (
@@ -128,6 +137,9 @@ def bundle_members(store: SessionStore, session_id: int) -> dict[str, bytes]:
         "patient": None if patient is None else patient.to_dict(),
         "summary": record.summary,
         "analysis": store.analysis_info(session_id),
+        "prescription": record.prescription,
+        "pain_before": record.pain_before,
+        "pain_after": record.pain_after,
     }
     return {
         "session.json": _json_bytes(session),
@@ -227,6 +239,11 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
         SessionProtocol.from_dict(protocol)
     except (TypeError, ValueError) as exc:
         raise BundleError(f"{name}: protocol.json is not valid: {exc}") from None
+    if session.get("prescription") is not None:
+        try:
+            Prescription.from_dict(session["prescription"])
+        except (TypeError, ValueError) as exc:
+            raise BundleError(f"{name}: session.json: the prescription is not valid: {exc}") from None
     samples = _checked_samples(arrays, name)
     _check_session(session, manifest, samples, name)
     required = set(schema.REP_FIELDS) - schema.REP_FIELDS_WITH_DEFAULTS
@@ -459,19 +476,33 @@ def import_bundle(store: SessionStore, path: str | os.PathLike[str], *, patient_
     if known_patient is None and bundle_patient is not None:
         known_patient = store.patient_by_uuid(bundle_patient["uuid"])
     new_patient: tuple[str, str | None, float | None, float | None] | None = None
+    new_clinic: tuple[str | None, int | None, str | None, str] = (None, None, None, "")
     if known_patient is None and bundle_patient is not None:
         try:
             new_patient = validated_patient_fields(
                 bundle_patient["name"], bundle_patient.get("involved_side"), bundle_patient.get("body_mass_kg"), bundle_patient.get("lever_arm_m")
             )
+            new_clinic = validated_clinic_fields(
+                bundle_patient.get("external_id"),
+                bundle_patient.get("birth_year"),
+                bundle_patient.get("sex"),
+                bundle_patient.get("notes") or "",
+                this_year=datetime.now(UTC).year,
+            )
         except ValueError as exc:
             raise BundleError(f"{name}: the patient's details are invalid ({exc})") from None
+        owner = store.patient_by_external_id(new_clinic[0]) if new_clinic[0] is not None else None
+        if owner is not None:
+            raise BundleError(
+                f"{name}: the bundle's patient {new_patient[0]!r} has the external id {new_clinic[0]!r}, which is patient"
+                f" {owner.id}'s ({owner.name}) here; import it with --patient {owner.id} to file it under them"
+            )
     summary, analysis = session.get("summary"), session.get("analysis")
     if contents.reps is None or summary is None:
         # Derive reps and summary here from the (verified) samples, with the details of the patient it is filed under.
         details = known_patient
         if details is None and new_patient is not None and bundle_patient is not None:
-            details = Patient(0, bundle_patient["uuid"], *new_patient, created_at=parse_iso(session["started_at"]))
+            details = Patient(0, bundle_patient["uuid"], *new_patient, created_at=parse_iso(session["started_at"]))  # analysis needs no clinic details
         derived, analysis = store._analyse(contents.samples, contents.protocol, details, DetectorParams())
         reps, summary = list(derived.reps), derived.to_dict()
     else:
@@ -480,9 +511,11 @@ def import_bundle(store: SessionStore, path: str | os.PathLike[str], *, patient_
         pid = None if known_patient is None else known_patient.id
         if new_patient is not None:
             assert bundle_patient is not None
+            # The exporter's "archived" is its own list's housekeeping: a patient arriving with a session is active here.
             cur = conn.execute(
-                "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (bundle_patient["uuid"], *new_patient, _created_at(bundle_patient, session)),
+                "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at,"
+                " external_id, birth_year, sex, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (bundle_patient["uuid"], *new_patient, _created_at(bundle_patient, session), *new_clinic),
             )
             pid = int(cur.lastrowid or 0)
         new_id = store._insert_finished_session(
@@ -502,6 +535,9 @@ def import_bundle(store: SessionStore, path: str | os.PathLike[str], *, patient_
             summary=summary,
             analysis=analysis,
             conn=conn,
+            prescription=session.get("prescription"),
+            pain_before=session.get("pain_before"),
+            pain_after=session.get("pain_after"),
         )
     return ImportResult(new_id, session_uuid, pid, True, f"imported session {new_id} ({session_uuid})")
 

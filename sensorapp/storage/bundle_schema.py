@@ -145,6 +145,8 @@ class Text(Node):
             return "a SHA-256 in hex"
         if self.pattern is _UUID:
             return "a UUID"
+        if self.pattern is _ISO_DATE:
+            return "a date (YYYY-MM-DD)"
         return "text"
 
 
@@ -490,8 +492,33 @@ PATIENT = record(
         "body_mass_kg": Number(lo=0, hi=1000, above_lo=True, nullable=True),
         "lever_arm_m": Number(lo=0, hi=10, above_lo=True, nullable=True),
         "created_at": Moment(nullable=True),
+        # Format 2 (schema v3): the clinic's details.
+        "external_id": Text(max_len=100, non_blank=True, nullable=True),
+        "birth_year": Number(lo=1900, hi=2100, integer=True, nullable=True),  # the importer also refuses a future year
+        "sex": Text(choices=("female", "male", "other"), nullable=True),
+        "notes": Text(max_len=100_000, multiline=True),
+        "archived": Flag(),
     },
     required=("uuid", "name"),
+    nullable=True,
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PAIN = Number(lo=0, hi=10, integer=True, nullable=True)  # the 0-10 numeric rating scale
+PRESCRIPTION = record(
+    "the prescription",
+    {
+        "reps_per_side": Number(lo=1, hi=1000, integer=True),
+        "hold_s": Number(lo=0, hi=3600, above_lo=True),
+        "rest_s": Number(lo=0, hi=3600),
+        "first_side": SIDE,
+        "target_kind": Text(choices=("percent_of_best", "absolute_n"), nullable=True),
+        "target_low": Number(lo=0, hi=10_000, above_lo=True, nullable=True),
+        "target_high": Number(lo=0, hi=10_000, above_lo=True, nullable=True),
+        "sessions_per_day": Number(lo=1, hi=20, integer=True),
+        "start_date": Text(max_len=10, pattern=_ISO_DATE, nullable=True),
+        "uuid": Text(max_len=36, pattern=_UUID, nullable=True),
+        "created_at": Moment(nullable=True),
+    },
     nullable=True,
 )
 MAX_SAMPLES = 86_400_000  # 24 h at 1 kHz: far beyond a session (minutes), small enough to refuse a zip bomb
@@ -511,6 +538,10 @@ SESSION = record(
         "patient": PATIENT,
         "summary": SUMMARY,
         "analysis": ANALYSIS,
+        # Format 2 (schema v3): what the session was done under, and the pain ratings.
+        "prescription": PRESCRIPTION,
+        "pain_before": PAIN,
+        "pain_after": PAIN,
     },
     required=("uuid", "started_at", "ended_at", "sample_count", "samples_sha256"),
 )

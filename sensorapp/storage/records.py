@@ -25,16 +25,55 @@ class Patient:
     body_mass_kg: float | None
     lever_arm_m: float | None
     created_at: datetime
+    external_id: str | None = None  # the clinic's record number; unique in a store
+    birth_year: int | None = None
+    sex: str | None = None  # "female", "male", "other" or None
+    notes: str = ""
+    archived: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "uuid": self.uuid,
             "name": self.name,
+            "external_id": self.external_id,
+            "birth_year": self.birth_year,
+            "sex": self.sex,
             "involved_side": self.involved_side,
             "body_mass_kg": self.body_mass_kg,
             "lever_arm_m": self.lever_arm_m,
+            "notes": self.notes,
+            "archived": self.archived,
             "created_at": self.created_at.isoformat(),
+        }
+
+
+SEXES: tuple[str, ...] = ("female", "male", "other")
+ADVICE_DECISIONS: tuple[str, ...] = ("accepted", "dismissed")
+PAIN_MIN, PAIN_MAX = 0, 10  # the 0-10 numeric rating scale
+
+
+@dataclass(frozen=True)
+class AdviceDecision:
+    """The therapist accepted or dismissed a piece of progression advice; ``basis`` is the data it rested on."""
+
+    id: int
+    patient_id: int
+    rule_id: str
+    advice_text: str
+    decision: str  # "accepted" or "dismissed"
+    decided_at: datetime
+    basis: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "patient_id": self.patient_id,
+            "rule_id": self.rule_id,
+            "advice_text": self.advice_text,
+            "decision": self.decision,
+            "decided_at": self.decided_at.isoformat(),
+            "basis": self.basis,
         }
 
 
@@ -99,6 +138,9 @@ class SessionRecord:
     samples_sha256: str | None
     summary: dict[str, Any] | None = field(default=None, compare=False)
     notes: str = ""
+    pain_before: int | None = None  # 0-10 numeric rating scale, None when not asked or skipped
+    pain_after: int | None = None
+    prescription: dict[str, Any] | None = None  # Prescription.to_dict() the session was done under (None before v3)
 
     @property
     def state(self) -> str:
@@ -143,6 +185,9 @@ class SessionRecord:
             "target_hold_s": self.target_hold_s,
             "sides": sides,
             "symmetry": self.symmetry,
+            "pain_before": self.pain_before,
+            "pain_after": self.pain_after,
+            "prescription": self.prescription,
         }
 
 

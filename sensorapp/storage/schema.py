@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -126,9 +128,95 @@ def _v2_recovery_and_identity(conn: sqlite3.Connection) -> None:
         )
 
 
+UNASSIGNED_PATIENT_NAME = "Unassigned"
+
+
+def _v3_caseload(conn: sqlite3.Connection) -> None:
+    """Patients' clinic details, prescriptions with history, pain per session, advice decisions.
+
+    Sessions filed under no patient are filed under one: the patient name the
+    session's protocol JSON carries (``patient`` or ``patient_name``, written
+    by some front ends), else "Unassigned", so every session has a patient.
+    """
+    for ddl in _split_ddl(
+        """
+        ALTER TABLE patients ADD COLUMN external_id TEXT CHECK (external_id IS NULL OR length(trim(external_id)) > 0);
+        ALTER TABLE patients ADD COLUMN birth_year INTEGER CHECK (birth_year IS NULL OR birth_year >= 1900);
+        ALTER TABLE patients ADD COLUMN sex TEXT CHECK (sex IS NULL OR sex IN ('female', 'male', 'other'));
+        ALTER TABLE patients ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+        ALTER TABLE patients ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+        CREATE UNIQUE INDEX patients_external_id ON patients (external_id) WHERE external_id IS NOT NULL;
+        CREATE TABLE prescriptions (
+            id               INTEGER PRIMARY KEY,
+            uuid             TEXT NOT NULL UNIQUE,
+            patient_id       INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+            reps_per_side    INTEGER NOT NULL CHECK (reps_per_side >= 1),
+            hold_s           REAL NOT NULL CHECK (hold_s > 0),
+            rest_s           REAL NOT NULL CHECK (rest_s >= 0),
+            first_side       TEXT NOT NULL CHECK (first_side IN ('left', 'right')),
+            target_kind      TEXT CHECK (target_kind IS NULL OR target_kind IN ('percent_of_best', 'absolute_n')),
+            target_low       REAL,
+            target_high      REAL,
+            sessions_per_day INTEGER NOT NULL CHECK (sessions_per_day >= 1),
+            start_date       TEXT,
+            created_at       TEXT NOT NULL
+        );
+        CREATE INDEX prescriptions_by_patient ON prescriptions (patient_id, created_at);
+        ALTER TABLE sessions ADD COLUMN prescription_json TEXT;
+        ALTER TABLE sessions ADD COLUMN pain_before INTEGER CHECK (pain_before IS NULL OR pain_before BETWEEN 0 AND 10);
+        ALTER TABLE sessions ADD COLUMN pain_after INTEGER CHECK (pain_after IS NULL OR pain_after BETWEEN 0 AND 10);
+        CREATE TABLE advice_decisions (
+            id          INTEGER PRIMARY KEY,
+            patient_id  INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+            rule_id     TEXT NOT NULL,
+            advice_text TEXT NOT NULL,
+            decision    TEXT NOT NULL CHECK (decision IN ('accepted', 'dismissed')),
+            decided_at  TEXT NOT NULL,
+            basis_json  TEXT NOT NULL
+        );
+        CREATE INDEX advice_decisions_by_patient ON advice_decisions (patient_id, decided_at)
+        """
+    ):
+        conn.execute(ddl)
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
+    created: dict[str, int] = {}  # one new patient per distinct name
+    rows = conn.execute("SELECT id, protocol_json FROM sessions WHERE patient_id IS NULL ORDER BY id").fetchall()
+    for session_id, protocol_json in rows:
+        name = " ".join(_stored_patient_name(protocol_json).split())[:200] or UNASSIGNED_PATIENT_NAME
+        key = name.lower()
+        if key not in created:
+            same = conn.execute(
+                "SELECT id FROM patients WHERE lower(trim(name)) = ? ORDER BY id", (key,)
+            ).fetchall()
+            if len(same) == 1:
+                created[key] = int(same[0][0])
+            else:  # none, or several that cannot be told apart: a new patient keeps the sessions together
+                cur = conn.execute(
+                    "INSERT INTO patients (uuid, name, created_at, notes) VALUES (?, ?, ?, ?)",
+                    (str(uuidlib.uuid4()), name, now, "made when upgrading the store: sessions recorded under no patient"),
+                )
+                created[key] = int(cur.lastrowid or 0)
+        conn.execute("UPDATE sessions SET patient_id = ? WHERE id = ?", (created[key], session_id))
+
+
+def _stored_patient_name(protocol_json: str | None) -> str:
+    try:
+        protocol = json.loads(protocol_json or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(protocol, dict):
+        return ""
+    for key in ("patient", "patient_name"):
+        value = protocol.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, sessions, sample chunks, reps", _v1_initial),
     Migration(2, "recovery bookkeeping, samples hash, history index", _v2_recovery_and_identity),
+    Migration(3, "patients' clinic details, prescriptions, pain, advice decisions", _v3_caseload),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

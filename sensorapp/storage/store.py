@@ -20,13 +20,14 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sensorapp import __version__
+from sensorapp.clinic.prescription import Prescription
 from sensorapp.signal import (
     DetectorParams,
     Rep,
@@ -46,7 +47,20 @@ from .errors import (
 from .locks import RecordingLock
 from .paths import DB_FILENAME, LOCKS_DIRNAME, default_data_dir, ensure_private_dir
 from .recorder import DEFAULT_COMMIT_SPAN_S, SampleSegment, SessionRecorder
-from .records import SIDES, Patient, SessionProtocol, SessionRecord, SessionSamples, as_plain_dict, json_ready
+from .records import (
+    ADVICE_DECISIONS,
+    PAIN_MAX,
+    PAIN_MIN,
+    SEXES,
+    SIDES,
+    AdviceDecision,
+    Patient,
+    SessionProtocol,
+    SessionRecord,
+    SessionSamples,
+    as_plain_dict,
+    json_ready,
+)
 from .sample_codec import (
     COMPACT_CHUNK_SAMPLES,
     DEFAULT_CODEC,
@@ -67,7 +81,10 @@ _UUID_PREFIX = re.compile(r"[0-9a-f][0-9a-f-]{7,35}")
 _SESSION_COLUMNS = (
     "s.id, s.uuid, s.patient_id, p.name, s.started_at, s.ended_at, s.complete, s.end_reason, s.protocol_json,"
     " s.device_json, s.calibration_json, s.app_version, s.sample_count, s.duration_s, s.samples_sha256,"
-    " s.summary_json, s.notes"
+    " s.summary_json, s.notes, s.pain_before, s.pain_after, s.prescription_json"
+)
+_PATIENT_COLUMNS = (
+    "id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at, external_id, birth_year, sex, notes, archived"
 )
 _SESSION_FROM = "FROM sessions s LEFT JOIN patients p ON p.id = s.patient_id"
 
@@ -204,18 +221,25 @@ class SessionStore:
         self,
         name: str,
         *,
+        external_id: str | None = None,
+        birth_year: int | None = None,
+        sex: str | None = None,
         involved_side: str | None = None,
         body_mass_kg: float | None = None,
         lever_arm_m: float | None = None,
+        notes: str = "",
         patient_uuid: str | None = None,
     ) -> Patient:
-        """A new patient (a name or a pseudonym; names need not be unique)."""
+        """A new patient (a name or a pseudonym; names need not be unique, external ids must be)."""
         values = validated_patient_fields(name, involved_side, body_mass_kg, lever_arm_m)
+        clinic = validated_clinic_fields(external_id, birth_year, sex, notes, this_year=self._now().year)
         pid_uuid = _checked_uuid(patient_uuid) if patient_uuid else str(uuidlib.uuid4())
         with self._transaction(f"add the patient {values[0]!r}") as conn:
+            self._check_external_id_free(conn, clinic[0], None)
             cur = conn.execute(
-                "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (pid_uuid, *values, utc_iso(self._now())),
+                "INSERT INTO patients (uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at,"
+                " external_id, birth_year, sex, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid_uuid, *values, utc_iso(self._now()), *clinic),
             )
             new_id = inserted_row_id(cur)
         return self.patient(new_id)
@@ -225,45 +249,71 @@ class SessionStore:
         patient_id: int,
         *,
         name: str = _UNCHANGED,
+        external_id: str | None = _UNCHANGED,
+        birth_year: int | None = _UNCHANGED,
+        sex: str | None = _UNCHANGED,
         involved_side: str | None = _UNCHANGED,
         body_mass_kg: float | None = _UNCHANGED,
         lever_arm_m: float | None = _UNCHANGED,
+        notes: str = _UNCHANGED,
+        archived: bool = _UNCHANGED,
     ) -> Patient:
         """Change some of a patient's fields (the others keep their values). Stored summaries are not redone."""
         old = self.patient(patient_id)
+
+        def pick(new: Any, current: Any) -> Any:
+            return current if new is _UNCHANGED else new
+
         values = validated_patient_fields(
-            old.name if name is _UNCHANGED else name,
-            old.involved_side if involved_side is _UNCHANGED else involved_side,
-            old.body_mass_kg if body_mass_kg is _UNCHANGED else body_mass_kg,
-            old.lever_arm_m if lever_arm_m is _UNCHANGED else lever_arm_m,
+            pick(name, old.name),
+            pick(involved_side, old.involved_side),
+            pick(body_mass_kg, old.body_mass_kg),
+            pick(lever_arm_m, old.lever_arm_m),
         )
+        clinic = validated_clinic_fields(
+            pick(external_id, old.external_id),
+            pick(birth_year, old.birth_year),
+            pick(sex, old.sex),
+            pick(notes, old.notes),
+            this_year=self._now().year,
+        )
+        is_archived = pick(archived, old.archived)
+        if not isinstance(is_archived, bool):
+            raise ValueError(f"archived must be True or False, got {is_archived!r}")
         with self._transaction(f"update the patient {old.name!r}") as conn:
+            self._check_external_id_free(conn, clinic[0], patient_id)
             conn.execute(
-                "UPDATE patients SET name = ?, involved_side = ?, body_mass_kg = ?, lever_arm_m = ? WHERE id = ?",
-                (*values, patient_id),
+                "UPDATE patients SET name = ?, involved_side = ?, body_mass_kg = ?, lever_arm_m = ?,"
+                " external_id = ?, birth_year = ?, sex = ?, notes = ?, archived = ? WHERE id = ?",
+                (*values, *clinic, int(is_archived), patient_id),
             )
         return self.patient(patient_id)
 
+    @staticmethod
+    def _check_external_id_free(conn: sqlite3.Connection, external_id: str | None, patient_id: int | None) -> None:
+        # Checked in the write transaction so the message names the other patient (the unique index is the backstop).
+        if external_id is None:
+            return
+        row = conn.execute("SELECT id, name FROM patients WHERE external_id = ?", (external_id,)).fetchone()
+        if row is not None and row[0] != patient_id:
+            raise ValueError(f"the external id {external_id!r} is already patient {row[0]}'s ({row[1]})")
+
     def patient(self, patient_id: int) -> Patient:
-        rows = self._read(
-            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients WHERE id = ?",
-            (patient_id,),
-        )
+        rows = self._read(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE id = ?", (patient_id,))
         if not rows:
             raise PatientNotFoundError(f"no patient with id {patient_id}")
         return _patient_from_row(rows[0])
 
-    def patients(self) -> list[Patient]:
-        rows = self._read(
-            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients ORDER BY name COLLATE NOCASE, id"
-        )
+    def patients(self, *, include_archived: bool = False) -> list[Patient]:
+        """Patients by name (archived ones only with ``include_archived``)."""
+        where = "" if include_archived else " WHERE archived = 0"
+        rows = self._read(f"SELECT {_PATIENT_COLUMNS} FROM patients{where} ORDER BY name COLLATE NOCASE, id")
         return [_patient_from_row(r) for r in rows]
 
     def find_patients(self, name: str) -> list[Patient]:
         """Patients with exactly this name, ignoring case and surrounding spaces."""
         rows = self._read(
-            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients"
-            " WHERE lower(trim(name)) = lower(trim(?)) ORDER BY id",
+            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE lower(trim(name)) = lower(trim(?)) ORDER BY id",
             (name,),
         )
         return [_patient_from_row(r) for r in rows]
@@ -279,11 +329,160 @@ class SessionStore:
         return found[0]
 
     def patient_by_uuid(self, patient_uuid: str) -> Patient | None:
-        rows = self._read(
-            "SELECT id, uuid, name, involved_side, body_mass_kg, lever_arm_m, created_at FROM patients WHERE uuid = ?",
-            (patient_uuid,),
-        )
+        rows = self._read(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE uuid = ?", (patient_uuid,))
         return _patient_from_row(rows[0]) if rows else None
+
+    def patient_by_external_id(self, external_id: str) -> Patient | None:
+        rows = self._read(f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE external_id = ?", (str(external_id).strip(),))
+        return _patient_from_row(rows[0]) if rows else None
+
+    def resolve_patient(self, ref: str | int) -> Patient:
+        """A patient by id, by external id (the clinic's record number) or by a unique name (archived ones too).
+
+        PatientNotFoundError saying why when none matches, several share the
+        name, or a number is one patient's id and another's external id.
+        """
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            return self.patient(ref)
+        text = str(ref).strip()
+        if not text:
+            raise PatientNotFoundError("no patient given: use an id, an external id or a name")
+        by_id: Patient | None = None
+        if text.isdigit() and len(text) < 19:  # beyond, not an SQLite integer id
+            try:
+                by_id = self.patient(int(text))
+            except PatientNotFoundError:
+                by_id = None
+        by_external = self.patient_by_external_id(text)
+        if by_id is not None and by_external is not None and by_id.id != by_external.id:
+            raise PatientNotFoundError(
+                f"{text!r} is patient {by_id.id}'s id ({by_id.name}) and patient {by_external.id}'s external id"
+                f" ({by_external.name}); give the name instead"
+            )
+        if by_external is not None:
+            return by_external
+        if by_id is not None:
+            return by_id
+        found = self.find_patients(text)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            ids = ", ".join(str(p.id) for p in found)
+            raise PatientNotFoundError(f"{len(found)} patients are called {text!r} (ids {ids}); give the id instead")
+        raise PatientNotFoundError(f"no patient with the id, external id or name {text!r}")
+
+    # ------------------------------------------------------------------ prescriptions
+
+    def set_prescription(self, patient_id: int, prescription: Prescription) -> Prescription:
+        """Make ``prescription`` the patient's current one (the old ones stay as history); returns the stored copy."""
+        if not isinstance(prescription, Prescription):
+            raise TypeError(f"expected a Prescription, got {type(prescription).__name__}")
+        patient = self.patient(patient_id)
+        stored = dataclasses.replace(prescription, uuid=str(uuidlib.uuid4()), created_at=self._now())
+        with self._transaction(f"set the prescription of {patient.name!r}") as conn:
+            latest = conn.execute(
+                "SELECT max(created_at) FROM prescriptions WHERE patient_id = ?", (patient_id,)
+            ).fetchone()[0]
+            if latest is not None and utc_iso(stored.created_at) <= latest:  # type: ignore[arg-type]
+                # A clock that went back (or two changes in one microsecond): keep "newest is current" true.
+                stored = dataclasses.replace(stored, created_at=parse_iso(latest) + timedelta(microseconds=1))
+            conn.execute(
+                "INSERT INTO prescriptions (uuid, patient_id, reps_per_side, hold_s, rest_s, first_side, target_kind,"
+                " target_low, target_high, sessions_per_day, start_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored.uuid,
+                    patient_id,
+                    stored.reps_per_side,
+                    stored.hold_s,
+                    stored.rest_s,
+                    stored.first_side,
+                    stored.target_kind,
+                    stored.target_low,
+                    stored.target_high,
+                    stored.sessions_per_day,
+                    None if stored.start_date is None else stored.start_date.isoformat(),
+                    utc_iso(stored.created_at),  # type: ignore[arg-type]
+                ),
+            )
+        return stored
+
+    def prescription(self, patient_id: int) -> Prescription | None:
+        """The patient's current prescription (the newest), or None when there is none."""
+        history = self._prescriptions(patient_id, newest_only=True)
+        return history[0] if history else None
+
+    def prescription_history(self, patient_id: int) -> list[Prescription]:
+        """Every prescription the patient had, oldest first."""
+        return self._prescriptions(patient_id, newest_only=False)
+
+    def _prescriptions(self, patient_id: int, *, newest_only: bool) -> list[Prescription]:
+        self.patient(patient_id)
+        order = "created_at DESC, id DESC LIMIT 1" if newest_only else "created_at, id"
+        rows = self._read(
+            "SELECT uuid, reps_per_side, hold_s, rest_s, first_side, target_kind, target_low, target_high,"
+            f" sessions_per_day, start_date, created_at FROM prescriptions WHERE patient_id = ? ORDER BY {order}",
+            (patient_id,),
+        )
+        return [
+            Prescription(
+                reps_per_side=int(r[1]),
+                hold_s=float(r[2]),
+                rest_s=float(r[3]),
+                first_side=r[4],
+                target_kind=r[5],
+                target_low=r[6],
+                target_high=r[7],
+                sessions_per_day=int(r[8]),
+                start_date=None if r[9] is None else date.fromisoformat(r[9]),
+                uuid=r[0],
+                created_at=parse_iso(r[10]),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ pain and advice
+
+    def set_pain(self, session_id: int, *, before: int | None = _UNCHANGED, after: int | None = _UNCHANGED) -> SessionRecord:
+        """Store the 0-10 pain ratings given before and/or after the session (None: skipped)."""
+        record = self.session(session_id)
+        new_before = record.pain_before if before is _UNCHANGED else validated_pain(before, "before")
+        new_after = record.pain_after if after is _UNCHANGED else validated_pain(after, "after")
+        with self._transaction(f"save the pain ratings of session {session_id}") as conn:
+            conn.execute("UPDATE sessions SET pain_before = ?, pain_after = ? WHERE id = ?", (new_before, new_after, session_id))
+        return self.session(session_id)
+
+    def record_advice_decision(
+        self, patient_id: int, *, rule_id: str, advice_text: str, decision: str, basis: Mapping[str, Any]
+    ) -> int:
+        """Note that the therapist accepted or dismissed advice; returns the decision's id. The prescription is not changed."""
+        patient = self.patient(patient_id)
+        for label, text, limit in (("rule_id", rule_id, 200), ("advice_text", advice_text, 2000)):
+            if not isinstance(text, str) or not text.strip() or len(text) > limit:
+                raise ValueError(f"{label} must be non-empty text of at most {limit} characters, got {text!r}")
+        if decision not in ADVICE_DECISIONS:
+            raise ValueError(f"decision must be 'accepted' or 'dismissed', got {decision!r}")
+        if not isinstance(basis, Mapping):
+            raise ValueError(f"basis must be a mapping, got {type(basis).__name__}")
+        basis_json = json.dumps(json_ready(dict(basis)), allow_nan=False)
+        with self._transaction(f"record the advice decision for {patient.name!r}") as conn:
+            cur = conn.execute(
+                "INSERT INTO advice_decisions (patient_id, rule_id, advice_text, decision, decided_at, basis_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (patient_id, rule_id, advice_text, decision, utc_iso(self._now()), basis_json),
+            )
+            return inserted_row_id(cur)
+
+    def advice_decisions(self, patient_id: int) -> list[AdviceDecision]:
+        """The patient's advice decisions, oldest first."""
+        self.patient(patient_id)
+        rows = self._read(
+            "SELECT id, patient_id, rule_id, advice_text, decision, decided_at, basis_json FROM advice_decisions"
+            " WHERE patient_id = ? ORDER BY decided_at, id",
+            (patient_id,),
+        )
+        return [
+            AdviceDecision(int(r[0]), int(r[1]), r[2], r[3], r[4], parse_iso(r[5]), json.loads(r[6])) for r in rows
+        ]
 
     # ------------------------------------------------------------------ recording
 
@@ -291,7 +490,8 @@ class SessionStore:
         self,
         *,
         patient_id: int | None = None,
-        protocol: SessionProtocol | Mapping[str, Any] = SessionProtocol(),
+        protocol: SessionProtocol | Mapping[str, Any] | None = None,
+        prescription: Prescription | None = None,
         device: object = None,
         calibration: object = None,
         side: str | None = None,
@@ -303,6 +503,8 @@ class SessionStore:
     ) -> SessionRecorder:
         """Create a session and return the recorder that fills it.
 
+        ``protocol`` defaults to the prescription's (else ``SessionProtocol()``);
+        ``prescription`` is stored with the session as the snapshot it was done under.
         ``device`` and ``calibration``: dataclasses (``SourceInfo``,
         ``LinearCalibration``) or mappings, stored as JSON. ``side`` labels the
         samples until ``recorder.set_side``. ``commit_interval_s`` (wall time,
@@ -311,6 +513,10 @@ class SessionStore:
         """
         if not 0 < commit_interval_s <= 1.0:
             raise ValueError(f"commit_interval_s must be in (0, 1] s, got {commit_interval_s!r}")
+        if prescription is not None and not isinstance(prescription, Prescription):
+            raise TypeError(f"expected a Prescription, got {type(prescription).__name__}")
+        if protocol is None:
+            protocol = prescription.to_protocol() if prescription is not None else SessionProtocol()
         if isinstance(protocol, SessionProtocol):
             protocol_fields = protocol.to_dict()
         else:  # validate the known keys, keep any others the GUI stores (e.g. its own cue settings)
@@ -330,7 +536,7 @@ class SessionStore:
             with self._transaction("start a session") as conn:
                 cur = conn.execute(
                     "INSERT INTO sessions (uuid, patient_id, protocol_json, device_json, calibration_json, started_at,"
-                    " app_version, notes, last_saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " app_version, notes, last_saved_at, prescription_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         session_uuid,
                         patient_id,
@@ -341,6 +547,7 @@ class SessionStore:
                         __version__,
                         notes,
                         utc_iso(start),
+                        None if prescription is None else json.dumps(prescription.to_dict()),
                     ),
                 )
                 session_id = inserted_row_id(cur)
@@ -566,6 +773,14 @@ class SessionStore:
             )
         return [_session_from_row(r) for r in rows]
 
+    def last_session(self, patient_id: int) -> SessionRecord | None:
+        """The patient's most recently started session, or None."""
+        rows = self._read(
+            f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.patient_id = ? ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
+            (patient_id,),
+        )
+        return _session_from_row(rows[0]) if rows else None
+
     def session(self, session_id: int) -> SessionRecord:
         rows = self._read(f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.id = ?", (session_id,))
         if not rows:
@@ -697,12 +912,16 @@ class SessionStore:
         summary: Mapping[str, Any] | None,
         analysis: Mapping[str, Any] | None,
         conn: sqlite3.Connection,
+        prescription: Mapping[str, Any] | None = None,
+        pain_before: int | None = None,
+        pain_after: int | None = None,
     ) -> int:
         """Insert a whole ended session inside the caller's transaction; returns its id."""
         cur = conn.execute(
             "INSERT INTO sessions (uuid, patient_id, protocol_json, device_json, calibration_json, started_at, ended_at,"
             " complete, end_reason, app_version, notes, last_saved_at, sample_count, duration_s, samples_sha256,"
-            " summary_json, analysis_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " summary_json, analysis_json, prescription_json, pain_before, pain_after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session_uuid,
                 patient_id,
@@ -721,6 +940,9 @@ class SessionStore:
                 samples_sha256(samples.t_s, samples.force_n, samples.side_codes),
                 None if summary is None else json.dumps(json_ready(dict(summary))),
                 None if analysis is None else json.dumps(json_ready(dict(analysis))),
+                None if prescription is None else json.dumps(json_ready(dict(prescription))),
+                validated_pain(pain_before, "before"),
+                validated_pain(pain_after, "after"),
             ),
         )
         session_id = inserted_row_id(cur)
@@ -815,6 +1037,36 @@ def validated_patient_fields(
     )
 
 
+def validated_clinic_fields(
+    external_id: str | None, birth_year: int | None, sex: str | None, notes: str, *, this_year: int
+) -> tuple[str | None, int | None, str | None, str]:
+    """External id (trimmed; empty means none), birth year 1900..this year, sex, notes; ValueError saying which is wrong."""
+    if external_id is not None:
+        if not isinstance(external_id, str):
+            raise ValueError(f"an external id must be text, got {external_id!r}")
+        external_id = external_id.strip() or None
+        if external_id is not None and (len(external_id) > 100 or any(not ch.isprintable() for ch in external_id)):
+            raise ValueError("an external id is at most 100 printable characters")
+    if birth_year is not None and (
+        not isinstance(birth_year, int) or isinstance(birth_year, bool) or not 1900 <= birth_year <= this_year
+    ):
+        raise ValueError(f"birth year must be a whole number from 1900 to {this_year}, got {birth_year!r}")
+    if sex not in (None, *SEXES):
+        raise ValueError(f"sex must be 'female', 'male', 'other' or None, got {sex!r}")
+    if not isinstance(notes, str) or len(notes) > 100_000:
+        raise ValueError("notes must be text of at most 100 000 characters")
+    return external_id, birth_year, sex, notes
+
+
+def validated_pain(value: int | None, when: str) -> int | None:
+    """A 0-10 numeric rating scale score, or None (skipped)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not PAIN_MIN <= value <= PAIN_MAX:
+        raise ValueError(f"pain {when} must be a whole number from {PAIN_MIN} to {PAIN_MAX}, got {value!r}")
+    return value
+
+
 def _patient_from_row(row: tuple[Any, ...]) -> Patient:
     return Patient(
         id=int(row[0]),
@@ -824,6 +1076,11 @@ def _patient_from_row(row: tuple[Any, ...]) -> Patient:
         body_mass_kg=row[4],
         lever_arm_m=row[5],
         created_at=parse_iso(row[6]),
+        external_id=row[7],
+        birth_year=row[8],
+        sex=row[9],
+        notes=row[10] or "",
+        archived=bool(row[11]),
     )
 
 
@@ -846,4 +1103,7 @@ def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
         samples_sha256=row[14],
         summary=json.loads(row[15]) if row[15] else None,
         notes=row[16] or "",
+        pain_before=row[17],
+        pain_after=row[18],
+        prescription=json.loads(row[19]) if row[19] else None,
     )

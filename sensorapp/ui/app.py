@@ -49,6 +49,8 @@ def run_app(args: argparse.Namespace) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(settings, simulation_speed=args.speed, simulation_seed=args.seed)
+    if headless or args.exit_after:
+        controller.pain_prompts = False  # nobody there to answer: a narrated or timed run must not wait on the question
     recovered = controller.open_store()
     window = MainWindow(controller)
     controller.announce_store(recovered)
@@ -126,6 +128,14 @@ def migrate_qsettings(old: QSettings, settings: Settings) -> bool:
     patient = old.value("patient")
     if isinstance(patient, str) and patient.strip():
         settings.patient_name = patient.strip()
+        found = True
+    patient_id = old.value("patient_id")
+    if isinstance(patient_id, (str, int)) and str(patient_id).strip().isdigit():
+        settings.last_patient = str(patient_id).strip()
+        found = True
+    pain = old.value("pain_prompts")
+    if pain is not None:
+        settings.pain_prompts = str(pain).lower() != "false"
         found = True
     device = old.value("last_device")
     if isinstance(device, dict) and all(isinstance(device.get(k), str) for k in ("kind", "address", "name")):

@@ -68,6 +68,10 @@ class ConnectScreen(QWidget):
         self.tare_button = QPushButton("Zero (tare)")
         self.tare_button.setToolTip("Relax the leg with the belt just tight, then zero: takes 1 s.")
         self.tare_button.clicked.connect(lambda: self.controller.run(self.controller.tare(), "Tare"))
+        self.calibrate_button = QPushButton("Calibrate\u2026")
+        self.calibrate_button.setAccessibleName("Calibrate the belt with known masses")
+        self.calibrate_button.setToolTip("Tare, then hang two or more known masses: the fit is saved and written to the belt.")
+        self.calibrate_button.clicked.connect(self.open_calibration)
         self.lsl_check = QCheckBox("Stream to Lab Streaming Layer (LSL)")
         self.lsl_check.setToolTip("Force (N) and rep markers on the device clock, for LabRecorder or any LSL inlet")
         self.lsl_check.toggled.connect(lambda on: self.lsl_check.setChecked(self.controller.set_lsl_enabled(on)))
@@ -104,6 +108,7 @@ class ConnectScreen(QWidget):
         right.addWidget(theme.named(QLabel("Force now"), "muted"))
         right.addWidget(self.live_force)
         right.addWidget(self.tare_button)
+        right.addWidget(self.calibrate_button)
         right.addWidget(self.lsl_check)
         right.addStretch(1)
         right.addWidget(self.continue_button)
@@ -204,6 +209,7 @@ class ConnectScreen(QWidget):
         self.continue_button.setEnabled(connected)
         info = c.source.info if c.source is not None else None
         self.tare_button.setEnabled(connected and (info is None or info.supports_tare))
+        self.calibrate_button.setEnabled(connected and (info is None or info.supports_tare))
         if not connected or info is None:
             self.device_title.setText("Not connected")
             self.device_detail.setText("")
@@ -223,6 +229,11 @@ class ConnectScreen(QWidget):
             lines.append(f"calibration: {info.calibration}")
         lines.append(f"link: {c.link_state}")
         self.device_detail.setText("\n".join(lines))
+
+    def open_calibration(self) -> QWidget:
+        from .calibration_dialog import open_calibration_dialog
+
+        return open_calibration_dialog(self.controller, self)
 
     def _show_force(self) -> None:
         f = self.controller.last_force_n

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sensorapp.reporting import ReportError, build_patient_report, build_session_report
 from sensorapp.storage import StorageError
 from sensorapp.storage.bundle import import_bundle
 from sensorapp.storage.export import export_session
@@ -31,8 +32,10 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 from . import theme
 from .controller import AppController
 from .force_units import force_number, set_force_axis
+from .patients_screen import PatientOverviewRow
+from .report_pdf import RenderedReport, ReportRenderError, default_paper, render_report_pdf
 
-SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI")
+SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain")
 SESSION_COLUMN_TIPS = (
     "",
     "complete, stopped early, or incomplete (recovered after a crash)",
@@ -40,6 +43,7 @@ SESSION_COLUMN_TIPS = (
     "Mean force of the best 3 reps (plateau), left / right",
     "Mean hold, left / right",
     "Limb symmetry index: weaker side / stronger side; ~ marks a difference within one session's measurement error",
+    "Pain in the hip before \u2192 after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
 )
 DAY_S = 86400.0
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)", "bundle": "Session bundles (*.zip)"}
@@ -54,12 +58,14 @@ def adherence_text(adh: Adherence | None) -> str:
     well for 0, 1 or many sessions and days, with or without finished days."""
     if adh is None or not adh.days or adh.sessions == 0:
         return "No sessions yet."
-    prescribed = f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
+    # One number when the prescription gives one (a patient's prescription: "3 a day").
+    same = adh.prescribed_min == adh.prescribed_max
+    prescribed = f"{adh.prescribed_min}" if same else f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
     text = f"{_plural(adh.sessions, 'session')} on {_plural(sum(d.sessions > 0 for d in adh.days), 'day')}."
     judged = adh.judged_days
     if judged:
         met = sum(d.status in ("met", "above") for d in judged)
-        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} sessions"
+        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} session{'' if prescribed == '1' else 's'}"
         mean = adh.mean_sessions_per_day
         text += f" ({mean:.1f} a day on average)." if mean is not None else "."
     today = next((d for d in adh.days if d.status == "today"), None)
@@ -84,6 +90,14 @@ def _pair(sides: dict, key: str, fmt: str | Callable[[float], str]) -> str:
         v = (sides.get(side) or {}).get(key)
         values.append((fmt.format(v) if isinstance(fmt, str) else fmt(v)) if v is not None else "\u2013")
     return " / ".join(values)
+
+
+def pain_text(before: int | None, after: int | None) -> str:
+    """Pain before and after, "3 \u2192 5"; "\u2013" for a rating not given, and for none at all."""
+    dash = "\u2013"
+    if before is None and after is None:
+        return dash
+    return f"{dash if before is None else before} \u2192 {dash if after is None else after}"
 
 
 class HistoryScreen(QWidget):
@@ -115,7 +129,7 @@ class HistoryScreen(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         # Columns as wide as their contents, the last takes what is left; the
-        # table asks the layout for the sum (_fit_table_width), so none is cut.
+        # table asks the layout for the sum (theme.fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
@@ -147,6 +161,10 @@ class HistoryScreen(QWidget):
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_selected)
         buttons.addWidget(self.open_button)
+        self.report_button = QPushButton("Report (PDF)\u2026")
+        self.report_button.setToolTip("A PDF progress report of the chosen patient (with All patients: of the chosen session)")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.report_dialog)
         buttons.addStretch(1)
         self.import_button = QPushButton("Import bundle\u2026")
         self.import_button.clicked.connect(self.import_dialog)
@@ -157,6 +175,7 @@ class HistoryScreen(QWidget):
         top.addStretch(1)
         top.addWidget(QLabel("Patient"))
         top.addWidget(self.patient)
+        top.addWidget(self.report_button)  # beside the patient it reports on (the export row is full at 1024 px)
         plots = QVBoxLayout()
         plots.addWidget(self.trend, 3)
         plots.addWidget(self.lsi, 2)
@@ -186,9 +205,11 @@ class HistoryScreen(QWidget):
         current = self.patient.currentData()
         self.patient.blockSignals(True)
         self.patient.clear()
-        for p in store.patients():
-            self.patient.addItem(p.name, p.id)
+        for p in store.patients(include_archived=True):  # an archived patient's sessions stay reachable
+            self.patient.addItem(p.name + (" (archived)" if p.archived else ""), p.id)
         self.patient.addItem("All patients", None)
+        if current is None:
+            current = self.controller.patient_id
         index = self.patient.findData(current) if current is not None else self.patient.findText(self.controller.patient_name)
         self.patient.setCurrentIndex(max(0, index))
         self.patient.blockSignals(False)
@@ -202,7 +223,10 @@ class HistoryScreen(QWidget):
         try:
             records = store.sessions(patient_id)
             trend = patient_trend(store, patient_id)
-            adh = adherence(store, patient_id) if records else None
+            prescription = store.prescription(patient_id) if patient_id is not None else None
+            # Judged against the patient's prescribed sessions a day, as `sessions --adherence` does.
+            per_day = (prescription.sessions_per_day,) * 2 if prescription is not None else None
+            adh = (adherence(store, patient_id, prescribed_per_day=per_day) if per_day else adherence(store, patient_id)) if records else None
         except StorageError as exc:
             self.status.setText(str(exc))
             return
@@ -227,6 +251,7 @@ class HistoryScreen(QWidget):
                 _pair(sides, "plateau_n", lambda v: force_number(v, unit)),
                 _pair(sides, "mean_hold_s", "{:.1f}"),
                 lsi,
+                pain_text(r.pain_before, r.pain_after),
             )
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -237,20 +262,13 @@ class HistoryScreen(QWidget):
                         item.setToolTip("Uncertain: within the measurement error of a single session")
                 self.table.setItem(row, col, item)
         self._draw_trend(trend)
-        self.adherence_label.setText(adherence_text(adh))
-        self._fit_table_width()
+        flags = ""
+        if patient_id is not None:
+            overview = PatientOverviewRow(store, store.patient(patient_id))
+            flags = "  Flags: " + "; ".join(overview.flag_lines) if overview.flags else ""
+        self.adherence_label.setText(adherence_text(adh) + flags)
+        theme.fit_table_width(self.table)
         self._selection_changed()
-
-    def _fit_table_width(self) -> None:
-        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
-        header = self.table.horizontalHeader()
-        margin = 4  # ResizeToContents already pads each column
-        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
-        last = self.table.columnCount() - 1
-        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
-        scroll = self.table.verticalScrollBar().sizeHint().width()
-        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
-        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
 
     def _draw_trend(self, trend: PatientTrend) -> None:
         """Both plots on one date axis. Ranges are set, never auto: one session
@@ -311,6 +329,7 @@ class HistoryScreen(QWidget):
         for b in self.export_buttons.values():
             b.setEnabled(has)
         self.open_button.setEnabled(has)
+        self.report_button.setEnabled(has or (self.patient.currentData() is not None and bool(self._session_ids)))
 
     def _open_selected(self) -> None:
         sid = self.selected_session_id()
@@ -324,6 +343,32 @@ class HistoryScreen(QWidget):
         written = export_session(self.controller.store, sid, fmt, path)
         self.status.setText("Saved " + ", ".join(p.name for p in written))
         return written
+
+    def write_report(self, path: Path) -> RenderedReport:
+        """The chosen patient's progress report over all their sessions; with "All patients", the chosen session's."""
+        store = self.controller.store
+        if store is None:
+            raise StorageError("no session store is open")
+        patient_id = self.patient.currentData()
+        if patient_id is not None:
+            report = build_patient_report(store, store.patient(patient_id))
+        else:
+            sid = self.selected_session_id()
+            if sid is None:
+                raise StorageError("choose a patient or a session first")
+            report = build_session_report(store, sid)
+        rendered = render_report_pdf(report, path, paper=default_paper())
+        self.status.setText(f"Saved the report {path.name} ({rendered.pages} page{'s' if rendered.pages != 1 else ''}, {len(report.rows)} sessions).")
+        return rendered
+
+    def report_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save the report", str(Path.home() / "report.pdf"), "PDF files (*.pdf)")
+        if not name:
+            return
+        try:
+            self.write_report(Path(name))
+        except (StorageError, OSError, ReportError, ReportRenderError) as exc:
+            self.status.setText(f"Could not save the report: {exc}")
 
     def export_dialog(self, fmt: str) -> None:
         suffix = {"csv": ".csv", "json": ".json", "bundle": ".zip"}[fmt]

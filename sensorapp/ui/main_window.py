@@ -25,6 +25,9 @@ from . import theme
 from .connect_screen import ConnectScreen
 from .controller import AppController
 from .history_screen import HistoryScreen
+from .pain_prompt import PainPrompt
+from .patients_screen import PatientsScreen
+from .report_pdf import RenderedReport, session_report_writer
 from .session_screen import SessionScreen
 from .shortcuts import SHORTCUTS
 from .summary_screen import SummaryScreen
@@ -70,8 +73,9 @@ class MainWindow(QMainWindow):
         self.summary_screen = SummaryScreen()
         self.summary_screen.unit = controller.settings.unit()
         self.history_screen = HistoryScreen(controller)
+        self.patients_screen = PatientsScreen(controller)
         self.stack = QStackedWidget()
-        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen):
+        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen, self.patients_screen):
             self.stack.addWidget(w)
 
         self.device_label = QLabel("No belt")
@@ -84,6 +88,10 @@ class MainWindow(QMainWindow):
         self.exercise_button.clicked.connect(self.show_session)
         self.history_button = QPushButton("History")
         self.history_button.clicked.connect(self.show_history)
+        self.patients_button = QPushButton("Patients")
+        self.patients_button.setToolTip("The caseload: patients, prescriptions, flags and advice (Ctrl+4)")
+        self.patients_button.setAccessibleName("Patients")
+        self.patients_button.clicked.connect(self.show_patients)
         # One button for settings and help: the top bar must fit a 1024 px screen beside a long belt name.
         self.menu_button = theme.accessible(QPushButton("\u2699"), "Settings and help", "Settings, keyboard shortcuts, about")
         self.menu_button.setToolTip("Settings (Ctrl+,), keyboard shortcuts (F1), about (Shift+F1)")
@@ -94,17 +102,19 @@ class MainWindow(QMainWindow):
         self.menu_button.setMenu(self.menu)
         # The top bar takes focus (Tab reaches it); on the Exercise screen the space bar is the
         # session's shortcut, which Qt serves before a focused button would see the key.
-        for b, shortcut in ((self.device_button, "Ctrl+1"), (self.exercise_button, "Ctrl+2"), (self.history_button, "Ctrl+3")):
-            b.setToolTip(QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText))
+        for b, shortcut in ((self.device_button, "Ctrl+1"), (self.exercise_button, "Ctrl+2"), (self.history_button, "Ctrl+3"), (self.patients_button, "Ctrl+4")):
+            if not b.toolTip():
+                b.setToolTip(QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText))
         strip = QHBoxLayout()
+        strip.setSpacing(4)  # five buttons beside a long belt name in 1024 px
         strip.addWidget(self.device_label)
         strip.addWidget(self.battery_label)
         strip.addWidget(self.link_label)
         strip.addWidget(self.message, 1)
-        for b in (self.device_button, self.exercise_button, self.history_button, self.menu_button):
+        for b in (self.device_button, self.exercise_button, self.history_button, self.patients_button, self.menu_button):
             theme.named(b, "topbar")
             strip.addWidget(b)
-        for top_bar_widget in (self.battery_label, self.link_label, self.message, self.device_button, self.exercise_button, self.history_button):
+        for top_bar_widget in (self.battery_label, self.link_label, self.message, self.device_button, self.exercise_button, self.history_button, self.patients_button):
             theme.fixed_font(top_bar_widget, theme.BASE_POINT_SIZE)
         theme.fixed_font(self.device_label, 14, bold=True)
         theme.fixed_font(self.menu_button, 16, bold=True)
@@ -132,7 +142,10 @@ class MainWindow(QMainWindow):
         self.summary_screen.new_session_requested.connect(self._new_session)
         self.summary_screen.device_requested.connect(self.show_connect)
         self.history_screen.open_session_requested.connect(self.show_stored_session)
+        self.patients_screen.exercise_requested.connect(self.show_session)
         controller.session_finished.connect(self.show_summary)
+        controller.session_finished.connect(self._ask_pain_after)
+        self.pain_prompt: PainPrompt | None = None
         controller.connection_changed.connect(self._refresh_strip)
         controller.battery_changed.connect(lambda _p: self._refresh_strip())
         controller.link_state_changed.connect(lambda _s: self._refresh_strip())
@@ -213,10 +226,28 @@ class MainWindow(QMainWindow):
     def show_history(self) -> None:
         self.stack.setCurrentWidget(self.history_screen)
 
+    def show_patients(self) -> None:
+        self.stack.setCurrentWidget(self.patients_screen)
+
+    def _ask_pain_after(self) -> None:
+        c = self.controller
+        session_id = c.last_saved_session_id
+        if not c.pain_prompts or session_id is None:
+            return
+
+        def answered(value: int | None) -> None:
+            self.pain_prompt = None
+            if value is not None:
+                c.record_pain(session_id, after=value)
+
+        self.pain_prompt = PainPrompt("after", answered, self)
+        self.pain_prompt.open()
+
     def show_summary(self) -> None:
         c = self.controller
         if c.session is not None:
-            self.summary_screen.show_session(c.session, self._bundle_exporter(c.last_saved_session_id))
+            sid = c.last_saved_session_id
+            self.summary_screen.show_session(c.session, self._bundle_exporter(sid), self._report_writer(sid))
             self.stack.setCurrentWidget(self.summary_screen)
 
     def _bundle_exporter(self, session_id: int | None) -> Callable[[Path], Path] | None:
@@ -230,6 +261,12 @@ class MainWindow(QMainWindow):
 
         return export
 
+    def _report_writer(self, session_id: int | None) -> Callable[[Path], RenderedReport] | None:
+        store = self.controller.store
+        if store is None or session_id is None:
+            return None
+        return session_report_writer(store, session_id)
+
     def show_stored_session(self, session_id: int) -> None:
         """A session from History, summarised from its stored samples."""
         store = self.controller.store
@@ -242,7 +279,9 @@ class MainWindow(QMainWindow):
         when = record.started_at.astimezone().strftime("%a %d %b %Y %H:%M")
         status = f"{record.patient_name or 'Patient'}, {when}: {len(summary.reps)} reps, session {record.state}."
         self.summary_screen.session = None
-        self.summary_screen.show_summary(summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id))
+        self.summary_screen.show_summary(
+            summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id), self._report_writer(session_id)
+        )
         self.stack.setCurrentWidget(self.summary_screen)
 
     def _new_session(self) -> None:

@@ -27,6 +27,7 @@ from sensorapp.storage import StorageError
 
 from . import theme
 from .force_units import force_number, force_text
+from .report_pdf import RenderedReport, ReportRenderError
 
 REP_COLUMNS = ("Side", "Rep", "Held\n(s)", "Force\n(N)", "Peak\n(N)", "Target")
 FORCE_COLUMNS = {3: "Force", 4: "Peak"}  # their headers name the unit shown
@@ -69,6 +70,7 @@ class SummaryScreen(QWidget):
         self.last_export: tuple[Path, Path] | None = None
         self._csv_exporter: Callable[[Path], tuple[Path, Path]] | None = None
         self.bundle_exporter: Callable[[Path], Path] | None = None
+        self.report_writer: Callable[[Path], RenderedReport] | None = None  # the stored session's PDF report
         title = QLabel("Session summary")
         title.setFont(theme.font(28, bold=True))
         self.status = theme.named(QLabel(""), "muted")
@@ -93,7 +95,7 @@ class SummaryScreen(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
         # Columns as wide as their contents, the last takes what is left; the
-        # table asks the layout for the sum (_fit_table_width), so none is cut.
+        # table asks the layout for the sum (theme.fit_table_width), so none is cut.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
@@ -111,6 +113,10 @@ class SummaryScreen(QWidget):
         self.bundle_button = QPushButton("Send to therapist (bundle)\u2026")
         self.bundle_button.clicked.connect(self.bundle_dialog)
         self.bundle_button.setEnabled(False)
+        self.report_button = QPushButton("Report (PDF)\u2026")
+        self.report_button.setToolTip("A PDF report of this session for the patient's file")
+        self.report_button.clicked.connect(self.report_dialog)
+        self.report_button.setEnabled(False)
         self.again_button = theme.named(QPushButton("New session"), "primary")
         self.again_button.clicked.connect(self.new_session_requested.emit)
         self.device_button = QPushButton("Device")
@@ -131,6 +137,7 @@ class SummaryScreen(QWidget):
         buttons.addWidget(self.again_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.bundle_button)
+        buttons.addWidget(self.report_button)
         buttons.addWidget(self.device_button)
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
@@ -139,7 +146,12 @@ class SummaryScreen(QWidget):
         lay.addLayout(middle, 1)
         lay.addLayout(buttons)
 
-    def show_session(self, session: GuidedSession, bundle_exporter: Callable[[Path], Path] | None = None) -> None:
+    def show_session(
+        self,
+        session: GuidedSession,
+        bundle_exporter: Callable[[Path], Path] | None = None,
+        report_writer: Callable[[Path], RenderedReport] | None = None,
+    ) -> None:
         """The session just done; export works from its samples in memory."""
         self.session = session
         state = "complete" if session.phase.value == "done" else "stopped early"
@@ -148,7 +160,8 @@ class SummaryScreen(QWidget):
         def csv_exporter(path: Path) -> tuple[Path, Path]:
             return export_session_csv(session.samples, summary, path)
 
-        self.show_summary(summary, f"{len(summary.reps)} reps counted; session {state}. Every rep here was seen by the belt.", csv_exporter, bundle_exporter)
+        status = f"{len(summary.reps)} reps counted; session {state}. Every rep here was seen by the belt."
+        self.show_summary(summary, status, csv_exporter, bundle_exporter, report_writer)
 
     def show_summary(
         self,
@@ -156,8 +169,11 @@ class SummaryScreen(QWidget):
         status: str,
         csv_exporter: Callable[[Path], tuple[Path, Path]],
         bundle_exporter: Callable[[Path], Path] | None = None,
+        report_writer: Callable[[Path], RenderedReport] | None = None,
     ) -> None:
         self.summary = summary
+        self.report_writer = report_writer
+        self.report_button.setEnabled(report_writer is not None)
         self._csv_exporter = csv_exporter
         self.bundle_exporter = bundle_exporter
         self.bundle_button.setEnabled(bundle_exporter is not None)
@@ -188,7 +204,7 @@ class SummaryScreen(QWidget):
             hold = f"{s.mean_hold_s:.1f} s" if s.mean_hold_s is not None else "\u2013"
             lines.append(f"{side.capitalize()}: {s.reps_target_met} of {s.reps} held {summary.target_hold_s:.0f} s, mean {hold}")
         self.side_lines.setText("\n".join(lines))
-        self._fit_table_width()
+        theme.fit_table_width(self.table)
         self._draw_bars(summary)
         self.status.setText(status)
 
@@ -212,17 +228,6 @@ class SummaryScreen(QWidget):
         self.bars.setYRange(0, top * (1.5 if theme.large_text() else 1.3), padding=0)  # room for the labels above the bars
         self.bars.setXRange(-0.6, max(1, len(sides)) - 0.4, padding=0)
 
-    def _fit_table_width(self) -> None:
-        """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
-        header = self.table.horizontalHeader()
-        margin = 4  # ResizeToContents already pads each column
-        need = sum(max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(self.table.columnCount()))
-        last = self.table.columnCount() - 1
-        header.resizeSection(last, max(self.table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
-        scroll = self.table.verticalScrollBar().sizeHint().width()
-        self.table.setMinimumWidth(need + scroll + 2 * self.table.frameWidth())
-        self.table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
-
     def export_csv(self, path: Path) -> tuple[Path, Path]:
         """Write the samples CSV (what `analyze` reads) and a reps CSV beside it."""
         assert self._csv_exporter is not None
@@ -241,6 +246,23 @@ class SummaryScreen(QWidget):
             self.status.setText(f"Could not save the bundle: {exc}")
             return
         self.status.setText(f"Saved {path.name}: send this one file to your therapist.")
+
+    def write_report(self, path: Path) -> RenderedReport:
+        assert self.report_writer is not None
+        rendered = self.report_writer(path)
+        self.status.setText(f"Saved the report {path.name} ({rendered.pages} page{'s' if rendered.pages != 1 else ''}).")
+        return rendered
+
+    def report_dialog(self) -> None:
+        if self.report_writer is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save the session report", str(Path.home() / "session-report.pdf"), "PDF files (*.pdf)")
+        if not name:
+            return
+        try:
+            self.write_report(Path(name))
+        except (OSError, ValueError, StorageError, ReportRenderError) as exc:
+            self.status.setText(f"Could not save the report: {exc}")
 
     def export_dialog(self) -> None:
         if self._csv_exporter is None:

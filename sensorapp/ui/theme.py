@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 
 WidgetT = TypeVar("WidgetT", bound=QWidget)
 
@@ -40,11 +40,12 @@ BAND_PLAIN_WORDS = {"green": "both sides about as strong", "amber": "a little we
 
 BASE_POINT_SIZE = 14
 # Large-text mode: what is read from the mat (counter, instruction, force, headlines: 20 pt and
-# up) grows by HEADLINE_SCALE; body text, already 14 pt, by BODY_SCALE. Both are as much as the
-# layout probe allows at 1024 x 600 (tests/ui/layout_probe.py --large-text).
+# up) grows by HEADLINE_SCALE; body text, already 14 pt, by BODY_SCALE. As much as the layout
+# probe allows at 1024 x 600 (tests/ui/layout_probe.py --large-text): with 1.07 for body text the
+# History plots drop below 30 % of the window width there.
 HEADLINE_MIN_PT = 20.0
-HEADLINE_SCALE = 1.2
-BODY_SCALE = 1.07
+HEADLINE_SCALE = 1.25
+BODY_SCALE = 1.0
 FOCUS = YELLOW  # the focus ring: yellow on near-black is the strongest contrast the palette has
 
 # The normal colours, and brighter ones for large-text / high-contrast mode (text pure white on
@@ -96,15 +97,15 @@ QPushButton {{ background: {panel}; border: 2px solid {grid}; border-radius: 8px
 QPushButton:hover {{ border-color: {SKY}; }}
 QPushButton:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton:disabled {{ color: {grid}; border-color: {panel}; }}
-QPushButton#topbar {{ padding: 8px 12px; }}
+QPushButton#topbar {{ padding: 8px 6px; }}
 QPushButton#topbar::menu-indicator {{ width: 0; }}
 QPushButton#primary {{ background: {BLUE}; border-color: {BLUE}; font-weight: bold; }}
 QPushButton#primary:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton#danger {{ border-color: {VERMILLION}; }}
 QPushButton#danger:focus {{ border: 3px solid {FOCUS}; }}
 QPushButton#primary:disabled, QPushButton#danger:disabled {{ background: {panel}; color: {disabled}; border: 2px dashed {grid}; }}
-QListWidget, QTableWidget {{ background: {panel}; border: 2px solid {panel}; alternate-background-color: #22272D; }}
-QListWidget:focus, QTableWidget:focus {{ border: 2px solid {FOCUS}; }}
+QListWidget, QTableWidget {{ background: {panel}; border: none; alternate-background-color: #22272D; }}
+QListWidget:focus, QTableWidget:focus {{ border: 2px solid {FOCUS}; }}  /* (no border otherwise: the tables are sized to the pixel) */
 QListWidget::item {{ padding: {item_pad}; }}
 QListWidget::item:selected, QTableWidget::item:selected {{ background: {BLUE}; color: {text}; }}
 QHeaderView::section {{ background: {panel}; color: {muted}; border: none; padding: 6px; }}
@@ -239,6 +240,18 @@ def named(widget: WidgetT, object_name: str) -> WidgetT:
     return widget
 
 
+def fit_table_width(table: QTableWidget) -> None:
+    """Ask the layout for the width the columns need, so none hides behind a scrollbar."""
+    header = table.horizontalHeader()
+    margin = 4  # ResizeToContents already pads each column
+    need = sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) + margin for c in range(table.columnCount()))
+    last = table.columnCount() - 1
+    header.resizeSection(last, max(table.sizeHintForColumn(last), header.sectionSizeHint(last)))  # the stretch grows it again
+    scroll = table.verticalScrollBar().sizeHint().width()
+    table.setMinimumWidth(need + scroll + 2 * table.frameWidth())
+    table.setMaximumWidth(int(1.4 * (need + scroll)))  # on a wide screen the plots take the rest
+
+
 # ------------------------------------------------------------ accessibility
 
 #: Widgets a keyboard or screen-reader user operates; each needs an accessible name.
@@ -257,14 +270,15 @@ def interactive_types() -> tuple[type[QWidget], ...]:
 
 def is_control(widget: QWidget) -> bool:
     """An interactive widget in its own right, not a part of another control (the line edit of a
-    spin box or editable combo, a combo's popup list, a scroll bar, a table's corner button)."""
-    from PySide6.QtWidgets import QAbstractItemView, QAbstractSpinBox, QComboBox, QScrollBar
+    spin box or editable combo, a combo's popup list, a scroll bar, a table's corner button, a line
+    edit's clear button)."""
+    from PySide6.QtWidgets import QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit, QScrollBar
 
     if not isinstance(widget, interactive_types()) or isinstance(widget, QScrollBar):
         return False
     parent = widget.parentWidget()
     while parent is not None:
-        if isinstance(parent, QComboBox | QAbstractSpinBox | QAbstractItemView):
+        if isinstance(parent, QComboBox | QAbstractSpinBox | QAbstractItemView | QLineEdit):
             return False
         parent = parent.parentWidget()
     return True

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bluez_cli import sensorapp
 
 from sensorapp.devices.fake_bluez import FakeBlueZ, belt_device, progressor_device
 from sensorapp.storage.samples_csv import read_samples_csv
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.bluez
 PROGRESSOR = "C7:4E:17:00:3A:61"
 
 
-async def sensorapp(tmp_path: Path, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-    env = dict(os.environ, SENSORAPP_DATA_DIR=str(tmp_path / "data"))  # the bus address and bluetoothctl come from the fixture
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sensorapp", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_scan_lists_belts_and_the_progressor_with_their_kinds(fake_bluez: FakeBlueZ, tmp_path: Path) -> None:

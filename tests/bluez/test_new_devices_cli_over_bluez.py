@@ -3,14 +3,12 @@ and a Crimpdeq, as a user runs them against the fake BlueZ (the CLI in a subproc
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bluez_cli import sensorapp
 
 from sensorapp.devices.fake_bluez import (
     FakeBlueZ,
@@ -22,16 +20,6 @@ from sensorapp.devices.fake_bluez import (
     whc06_device,
 )
 from sensorapp.storage.samples_csv import read_samples_csv
-
-
-async def sensorapp(tmp_path: Path, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-    env = dict(os.environ, SENSORAPP_DATA_DIR=str(tmp_path / "data"))  # the bus address and bluetoothctl come from the fixture
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sensorapp", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 pytestmark = pytest.mark.bluez
 

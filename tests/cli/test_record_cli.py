@@ -29,7 +29,8 @@ def test_record_60_s_at_speed_20_writes_every_sample(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.diff(table.t_s), 0.01, atol=2e-6)
     assert table.t_s[-1] == pytest.approx(59.99)
     assert table.force_n.max() > 50  # the virtual patient pressed
-    assert set(table.side) == {""}
+    # Labelled as the GUI's session model does: the first side (left by default) until its 7 reps are done (> 60 s).
+    assert set(table.side) == {"left"}
     assert "lost 0 (0.00%)" in proc.stderr and "gaps 0" in proc.stderr
 
 
@@ -67,6 +68,8 @@ def test_record_with_packet_loss_leaves_gaps_and_reports_them(tmp_path: Path) ->
         (["record", "--out", "o.csv"], "one of the arguments --simulate --device --replay is required"),
         (["record", "--simulate", "--link-drop", "soon", "--out", "o.csv"], "expected AT:DURATION"),
         (["record", "--device", "AA:BB:CC:DD:EE:FF", "--speed", "2", "--out", "o.csv"], "--speed only applies"),
+        (["record", "--device", "AA:BB:CC:DD:EE:FF", "--virtual-clock", "0.02", "--out", "o.csv"], "--virtual-clock only applies"),
+        (["record", "--simulate", "--virtual-clock", "-1", "--out", "o.csv"], "must be a positive number"),
         (["record", "--replay", "missing.csv", "--out", "o.csv"], "missing.csv: no such file"),
         (["record", "--simulate", "--out", "/no/such/dir/o.csv"], "the folder /no/such/dir does not exist"),
     ],

@@ -107,6 +107,15 @@ def test_two_sided_session_bundle_validates_and_carries_the_figures(store: Sessi
     assert set(all_references(bundle)) <= urls  # every reference resolves inside the collection
 
 
+def test_the_patients_clinic_details_become_identifier_gender_and_birth_year(store: SessionStore) -> None:
+    patient = store.add_patient("Ada Test", external_id="MRN-0042", birth_year=1961, sex="female")
+    bundle = fhir_bundle(session_json(store, record_session(store, patient_id=patient.id).id))
+    Bundle.model_validate(bundle)
+    (pat,) = resources(bundle, "Patient")
+    assert {"type": {"text": "clinic record number"}, "value": "MRN-0042"} in pat["identifier"]
+    assert (pat["gender"], pat["birthDate"]) == ("female", "1961")
+
+
 def test_export_is_stable_and_the_same_belt_is_the_same_device(store: SessionStore) -> None:
     a = record_session(store, seed=1)
     b = record_session(store, seed=2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,19 +11,6 @@ pytest.importorskip("PySide6", reason="the GUI tests need PySide6 (in requiremen
 pylsl = pytest.importorskip("pylsl", reason="pylsl is a runtime dependency (requirements/app.lock)")
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def qasync_loop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def test_checkbox_streams_force_and_the_session_side(qasync_loop: asyncio.AbstractEventLoop) -> None:

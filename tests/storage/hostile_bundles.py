@@ -293,6 +293,34 @@ CASES: tuple[Case, ...] = (
     Case("patient uuid is a number", docs=_set(S, "patient", "uuid", value=7)),
     Case("patient name is a lone surrogate", docs=_set(S, "patient", "name", value="\ud800")),
     Case("patient name clears the terminal", docs=_set(S, "patient", "name", value="\x1b[2J\x1b[31mEve")),
+    # format 2: the patient's clinic details, the prescription snapshot, pain
+    Case("patient external id is blank", docs=_set(S, "patient", "external_id", value="   ")),
+    Case("patient external id is a number", docs=_set(S, "patient", "external_id", value=42)),
+    Case("patient external id rings the bell", docs=_set(S, "patient", "external_id", value="MRN\x07")),
+    Case("patient born in 1850", docs=_set(S, "patient", "birth_year", value=1850)),
+    Case("patient born in 2099", docs=_set(S, "patient", "birth_year", value=2099)),
+    Case("patient birth year is 1970.5", docs=_set(S, "patient", "birth_year", value=1970.5)),
+    Case("patient sex is 'F'", docs=_set(S, "patient", "sex", value="F")),
+    Case("patient notes is a list", docs=_set(S, "patient", "notes", value=["a"])),
+    Case("patient archived is 'yes'", docs=_set(S, "patient", "archived", value="yes")),
+    Case("pain before is 11", docs=_set(S, "pain_before", value=11)),
+    Case("pain after is -1", docs=_set(S, "pain_after", value=-1)),
+    Case("pain before is 2.5", docs=_set(S, "pain_before", value=2.5)),
+    Case("pain after is '3'", docs=_set(S, "pain_after", value="3")),
+    Case("pain before is true", docs=_set(S, "pain_before", value=True)),
+    Case("prescription is a list", docs=_set(S, "prescription", value=[7, 6])),
+    Case("prescription hold is 0", docs=_set(S, "prescription", "hold_s", value=0)),
+    Case("prescription hold is NaN", docs=_set(S, "prescription", "hold_s", value=NAN)),
+    Case("prescription reps is 7.5", docs=_set(S, "prescription", "reps_per_side", value=7.5)),
+    Case("prescription first side is 'both'", docs=_set(S, "prescription", "first_side", value="both")),
+    Case("prescription 0 sessions a day", docs=_set(S, "prescription", "sessions_per_day", value=0)),
+    Case("prescription target kind is 'kg'", docs=_set(S, "prescription", "target_kind", value="kg")),
+    Case("prescription band low above high", docs=_set(S, "prescription", "target_low", value=95)),
+    Case("prescription band with no kind", docs=_set(S, "prescription", "target_kind", value=None)),
+    Case("prescription start is 'yesterday'", docs=_set(S, "prescription", "start_date", value="yesterday")),
+    Case("prescription start is 2026-02-30", docs=_set(S, "prescription", "start_date", value="2026-02-30")),
+    Case("prescription created_at has no zone", docs=_set(S, "prescription", "created_at", value="2026-01-01T09:00:00")),
+    Case("prescription uuid is not a UUID", docs=_set(S, "prescription", "uuid", value="rx-1")),
     # protocol, calibration
     Case("protocol hold_s is 'six'", docs=_set(P, "hold_s", value="six")),
     Case("protocol hold_s is NaN", docs=_set(P, "hold_s", value=NAN)),
@@ -510,11 +538,24 @@ def valid_parts(work: Path) -> BundleParts:
     from sensorapp.storage.store import SessionStore
 
     store = SessionStore.open(work / "source")
-    patient = store.add_patient("Anna", involved_side="left", body_mass_kg=62.0, lever_arm_m=0.82)
-    record = record_session(store, patient_id=patient.id, reps_per_side=2)
+    patient = add_caseload_patient(store)
+    record = record_session(store, patient_id=patient.id, reps_per_side=2, prescription=store.prescription(patient.id))
+    store.set_pain(record.id, before=2, after=3)
     path = export_bundle(store, record.id, work / "valid.sensorapp.zip")
     store.close()
     return BundleParts.read(path)
+
+
+def add_caseload_patient(store: Any) -> Any:
+    """Anna with every detail schema v3 stores, and a prescription (set before her sessions, so they carry it)."""
+    from sensorapp.clinic.prescription import Prescription
+
+    patient = store.add_patient(
+        "Anna", external_id="MRN-0001", birth_year=1968, sex="female", involved_side="left",
+        body_mass_kg=62.0, lever_arm_m=0.82, notes="right THA 2025",
+    )
+    store.set_prescription(patient.id, Prescription(target_kind="percent_of_best", target_low=70, target_high=90))
+    return patient
 
 
 def craft(case: Case, source: BundleParts, path: Path) -> Path:

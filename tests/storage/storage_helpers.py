@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -33,12 +34,14 @@ def record_session(
     started_at: datetime | None = None,
     block: int = 10,
     offset_n: float = 0.0,
+    prescription: Any = None,
 ) -> SessionRecord:
     """Feed a whole two-sided session through a recorder in notification-sized blocks, then finish it."""
     t, f, turn = patient_recording(seed, rate_hz, reps_per_side)
     f = f + offset_n
     rec = store.begin_session(
         patient_id=patient_id,
+        prescription=prescription,
         side="left",
         started_at=started_at,
         device={"kind": "simulated", "name": "GMBelt-test", "serial": "GMB-T1"},

@@ -22,6 +22,7 @@ from hostile_bundles import (
     CASES,
     BundleParts,
     Case,
+    add_caseload_patient,
     cli_output,
     craft,
     fix_sample_fields,
@@ -56,9 +57,10 @@ class Source:
 def source(tmp_path_factory: pytest.TempPathFactory) -> Source:
     folder = tmp_path_factory.mktemp("hostile")
     store = SessionStore.open(folder / "template")
-    patient = store.add_patient("Anna", involved_side="left", body_mass_kg=62.0, lever_arm_m=0.82)
+    patient = add_caseload_patient(store)
     record_session(store, patient_id=patient.id, seed=2, reps_per_side=1)
-    exported = record_session(store, patient_id=patient.id, seed=3, reps_per_side=2)
+    exported = record_session(store, patient_id=patient.id, seed=3, reps_per_side=2, prescription=store.prescription(patient.id))
+    store.set_pain(exported.id, before=2, after=3)
     path = export_bundle(store, exported.id, folder / "valid.sensorapp.zip")
     store.delete_session(exported.id)
     store.close()
@@ -219,6 +221,36 @@ def test_any_sample_array_mutated_is_refused_or_imported_whole_and_readable(sour
     event(_check_one_import(parts, source.template))
 
 
+_FORMAT2_KEYS = ("patient", "prescription", "pain_before", "pain_after")
+
+
+@pytest.fixture(scope="module")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store that does not know the bundle's patient: import creates her from the bundle's details."""
+    folder = tmp_path_factory.mktemp("empty") / "store"
+    SessionStore.open(folder).close()
+    return folder
+
+
+@settings(
+    max_examples=60, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)  # fmt: skip
+@given(data=st.data())
+def test_format2_fields_mutated_into_a_new_patient_are_refused_or_imported_whole_and_readable(
+    source: Source, empty_template: Path, data: st.DataObject
+) -> None:
+    parts = source.parts.copy()
+    paths = [p for p in _paths(parts.docs["session.json"]) if p and p[0] in _FORMAT2_KEYS]
+    path = data.draw(st.sampled_from(paths), label="path")
+    action = data.draw(st.sampled_from(["replace", "delete", "add"]), label="action")
+    value = data.draw(_VALUES, label="value")
+    if not _dump_json(value):
+        value = str(value)[:20]
+    _mutate(parts, "session.json", path, action, value)
+    event(_check_one_import(parts, empty_template))
+
+
 def test_a_valid_mutation_example_is_accepted_so_the_property_test_sees_both_outcomes(source: Source) -> None:
     parts = source.parts.copy()
     parts.docs["session.json"]["notes"] = "walked 2 km before"
@@ -268,7 +300,8 @@ def test_a_format_1_bundle_from_the_fixture_imports_and_reproduces_its_analysis(
 def test_a_newer_format_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     parts = BundleParts.read(FORMAT1_BUNDLE)
     parts.docs["manifest.json"]["format_version"] = BUNDLE_FORMAT_VERSION + 1
-    with pytest.raises(BundleError, match=r"made by a newer sensorapp \(bundle format 2, this one reads up to 1\); update sensorapp"):
+    newer, known = BUNDLE_FORMAT_VERSION + 1, BUNDLE_FORMAT_VERSION
+    with pytest.raises(BundleError, match=rf"made by a newer sensorapp \(bundle format {newer}, this one reads up to {known}\); update sensorapp"):
         read_bundle(write_bundle(parts, tmp_path / "newer.zip"))
 
 

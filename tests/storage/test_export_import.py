@@ -70,6 +70,20 @@ def test_json_export_has_the_session_reps_and_metrics_as_strict_json(store: Sess
     assert set(data["sides"]) == {"left", "right"} and data["sides"]["left"]["plateau_n_per_kg"] > 0
     assert data["symmetry"]["lsi_pct"] == record.symmetry["lsi_pct"]
     assert data["analysis"]["params"]["onset_k_sigma"] == DetectorParams().onset_k_sigma
+    assert (data["session"]["pain_before"], data["session"]["pain_after"], data["session"]["prescription"]) == (None, None, None)
+
+
+def test_json_export_shows_the_sessions_prescription_pain_and_the_patients_clinic_details(store: SessionStore, tmp_path: Path) -> None:
+    from sensorapp.clinic.prescription import Prescription
+
+    ann = store.add_patient("Ann", external_id="MRN-5", birth_year=1959)
+    rx = store.set_prescription(ann.id, Prescription(reps_per_side=2, hold_s=5))
+    record = record_session(store, patient_id=ann.id, reps_per_side=2, prescription=rx)
+    store.set_pain(record.id, before=6, after=4)
+    data = json.loads(export_json(store, record.id, tmp_path / "s.json").read_text())
+    assert (data["session"]["pain_before"], data["session"]["pain_after"]) == (6, 4)
+    assert data["session"]["prescription"]["uuid"] == rx.uuid and data["session"]["prescription"]["hold_s"] == 5.0
+    assert (data["patient"]["external_id"], data["patient"]["birth_year"]) == ("MRN-5", 1959)
 
 
 def test_a_bundle_moves_a_session_losslessly_and_reproduces_its_analysis(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_sessions_cli_lists_filters_and_prints_json(tmp_path: Path, _private_dat
     table = sensorapp("sessions")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["id", "patient", "started", "length", "left", "right", "LSI", "state"]
+    assert lines[0].split() == ["id", "patient", "started", "length", "left", "right", "LSI", "pain", "state"]
     assert len(lines) == 4 and "=Anna" in lines[1] and "2 reps" in lines[1] and "complete" in lines[1]
     assert "incomplete (aborted)" in lines[3]
 
@@ -123,6 +123,6 @@ def test_sessions_cli_lists_filters_and_prints_json(tmp_path: Path, _private_dat
     assert entry["sides"]["left"]["reps"] == 2 and entry["symmetry"]["lsi_pct"] > 0 and entry["complete"] is True
 
     missing = sensorapp("sessions", "--patient", "Zed")
-    assert missing.returncode == 1 and "no patient called 'Zed'" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 1 and "no patient with the id, external id or name 'Zed'" in missing.stderr and "Traceback" not in missing.stderr
     adh = json.loads(sensorapp("sessions", "--adherence", "--json", "--patient", "Ben").stdout)
     assert adh["prescribed_per_day"] == [2, 3] and adh["days"][0]["sessions"] == 1

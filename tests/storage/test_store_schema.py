@@ -87,7 +87,7 @@ def test_a_v1_store_is_upgraded_with_its_data_intact_and_backed_up(tmp_path: Pat
 
     store = SessionStore.open(data)
     conn = sqlite3.connect(store.path)
-    assert schema_version(conn) == 2
+    assert schema_version(conn) == SCHEMA_VERSION
     assert {"end_reason", "sample_count", "samples_sha256", "analysis_json", "notes"} <= _columns(conn, "sessions")
     conn.close()
     (record,) = store.sessions()
@@ -104,7 +104,7 @@ def test_a_v1_store_is_upgraded_with_its_data_intact_and_backed_up(tmp_path: Pat
     assert len(summary.reps) == len(analyze_recording(t, f, samples.side)) > 0
     assert {s for s in summary.sides} == {"left", "right"}
     # The pre-upgrade copy is a readable v1 store.
-    backup = sqlite3.connect(data / "sensorapp.db.before-v2.bak")
+    backup = sqlite3.connect(data / f"sensorapp.db.before-v{SCHEMA_VERSION}.bak")
     assert schema_version(backup) == 1 and backup.execute("SELECT count(*) FROM sample_chunks").fetchone()[0] > 0
     backup.close()
     store.close()
@@ -124,7 +124,7 @@ def test_a_failed_migration_step_leaves_the_store_at_the_previous_version(tmp_pa
     assert schema_version(conn) == 1
     assert "half_done" not in _columns(conn, "sessions")
     # And the real step still applies afterwards.
-    assert migrate(conn) == [2]
+    assert migrate(conn) == [2, 3]
     conn.close()
 
 
