@@ -150,3 +150,9 @@ def test_spec_ships_the_licence_texts_and_metadata_the_about_dialog_shows() -> N
     block = (ROOT / "sensorapp" / "licences.py").read_text().split("BUNDLED_DISTRIBUTIONS: tuple[str, ...] = (", 1)[1].split(")", 1)[0]
     assert tuple(re.findall(r'"([^"]+)"', block)) == BUNDLED_DISTRIBUTIONS
     assert "libasound2" in (ROOT / "packaging" / "build.sh").read_text().split("Depends:", 1)[1].split("\n", 1)[0]
+
+
+def test_spec_leaves_alsa_to_the_system() -> None:
+    """The sound cues load libasound.so.2 by ctypes; PyInstaller would bundle the build machine's copy."""
+    spec = SPEC.read_text()
+    assert 'startswith("libasound.so")' in spec.split("a.binaries = [b for b in a.binaries if not unused_qt_part", 1)[1]
