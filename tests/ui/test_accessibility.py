@@ -70,7 +70,7 @@ def finished_session() -> GuidedSession:
 def screens(w: MainWindow) -> list[tuple[str, QWidget]]:
     w.connect_screen.populate([DeviceDescriptor("belt", "C4:7F:51:0A:1E:40", "GMBelt-1E40", -58)])
     w.summary_screen.show_session(finished_session())
-    return [("connect", w.connect_screen), ("session", w.session_screen), ("summary", w.summary_screen), ("history", w.history_screen)]
+    return [("connect", w.connect_screen), ("session", w.session_screen), ("summary", w.summary_screen), ("history", w.history_screen), ("patients", w.patients_screen)]
 
 
 def controls(root: QWidget, visible_only: bool = False) -> list[QWidget]:
@@ -140,7 +140,7 @@ def tab_cycle(w: MainWindow, presses: int = 80) -> list[QWidget]:
     return seen
 
 
-@pytest.mark.parametrize("screen", ["connect", "session", "summary", "history"])
+@pytest.mark.parametrize("screen", ["connect", "session", "summary", "history", "patients"])
 def test_tab_reaches_every_control_of_each_screen_and_the_top_bar(window: MainWindow, screen: str) -> None:
     page = dict(screens(window))[screen]
     window.stack.setCurrentWidget(page)
@@ -153,7 +153,7 @@ def test_tab_reaches_every_control_of_each_screen_and_the_top_bar(window: MainWi
     assert expected
     missing = [f"{type(c).__name__}:{c.accessibleName()}" for c in expected if not any(r is c or c.isAncestorOf(r) for r in reached)]
     assert missing == []
-    for b in (window.device_button, window.exercise_button, window.history_button, window.menu_button):
+    for b in (window.device_button, window.exercise_button, window.history_button, window.patients_button, window.menu_button):
         assert b in reached
 
 
