@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         for b, shortcut in ((self.device_button, "Ctrl+1"), (self.exercise_button, "Ctrl+2"), (self.history_button, "Ctrl+3"), (self.patients_button, "Ctrl+4")):
             if not b.toolTip():
                 b.setToolTip(QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText))
+            # "Device screen", not "Device": the Summary has its own Device button, Patients its own table.
+            theme.accessible(b, f"{b.text()} screen", f"Go to the {b.text()} screen ({shortcut})")
         strip = QHBoxLayout()
         strip.setSpacing(4)  # five buttons beside a long belt name in 1024 px
         strip.addWidget(self.device_label)

@@ -55,6 +55,10 @@ class ProtocolForm(QGroupBox):
         self.band.setToolTip("Show a band on the plot between these levels, in % of the best rep so far.")
         self.band_lo = QSpinBox(minimum=10, maximum=140, value=70, suffix=" %")
         self.band_hi = QSpinBox(minimum=20, maximum=150, value=90, suffix=" %")
+        # Three controls on one form row: each gets its own name (the row's label alone would repeat).
+        theme.accessible(self.first, "Start on the side")
+        theme.accessible(self.band_lo, "Target band from, % of best")
+        theme.accessible(self.band_hi, "Target band to, % of best")
         if protocol.target_band_pct:
             self.band.setChecked(True)
             self.band_lo.setValue(int(protocol.target_band_pct[0]))

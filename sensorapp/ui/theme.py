@@ -347,9 +347,12 @@ def name_controls(root: QWidget) -> list[QWidget]:
 
 def no_tab_traps(root: QWidget) -> None:
     """Tab leaves tables and lists (the arrow keys move inside them): Qt's item views take Tab
-    for moving between cells by default, which traps a keyboard user in the table."""
-    from PySide6.QtWidgets import QAbstractItemView
+    for moving between cells by default, which traps a keyboard user in the table. And Tab
+    skips the plots (pyqtgraph's graphics views), which take no keys and have nothing to say."""
+    from PySide6.QtWidgets import QAbstractItemView, QGraphicsView
 
     for view in root.findChildren(QAbstractItemView):
         if is_control(view):
             view.setTabKeyNavigation(False)
+    for plot in root.findChildren(QGraphicsView):
+        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -155,6 +155,9 @@ def test_tab_reaches_every_control_of_each_screen_and_the_top_bar(window: MainWi
     assert missing == []
     for b in (window.device_button, window.exercise_button, window.history_button, window.patients_button, window.menu_button):
         assert b in reached
+    assert not [r for r in reached if r.inherits("QGraphicsView")]  # the plots take no keys: Tab skips them
+    names = [r.accessibleName() for r in reached if theme.is_control(r)]
+    assert len(names) == len(set(names)), f"two controls share a name: {names}"
 
 
 def test_switching_screens_by_key_and_space_starts_the_session(window: MainWindow) -> None:
