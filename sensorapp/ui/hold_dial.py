@@ -27,6 +27,7 @@ class HoldDial(QWidget):
         self.turn_over_colour = theme.SKY
         self.turn_over_total_s = 8.0
         self.setMinimumSize(200, 200)
+        self.setAccessibleName("Hold countdown")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def show_hold(self, hold_s: float, target_s: float, done: bool) -> None:
@@ -85,6 +86,15 @@ class HoldDial(QWidget):
             if any(abs(QColor(image.pixel(x, y)).lightness() - ink.lightness()) < 24 for x in range(max(0, left), min(image.width(), right), 2))
         ]  # fmt: skip
         return (rows[-1] - rows[0] + 1) if rows else 0
+
+    def update(self) -> None:  # type: ignore[override]  # (QWidget.update's overloads take a rect; this one does not)
+        """Repaint, and tell a screen reader what the dial says now ("3, held 3.0 of 6 s")."""
+        big, small = self.texts()
+        big = "done" if big == "\u2714" else big  # the check mark, in words
+        said = f"{big}, {small}" if big else small
+        if said != self.accessibleDescription():
+            self.setAccessibleDescription(said)
+        super().update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)

@@ -116,6 +116,11 @@ def test_every_control_on_every_screen_and_dialog_has_an_accessible_name(window:
     assert window.session_screen.start_button.accessibleName() == "Start"
     assert window.session_screen.form.reps.accessibleName() == "Reps per side"  # its form label
     assert window.menu_button.accessibleName() == "Settings and help"  # an icon button named by hand
+    dial = window.session_screen.dial
+    dial.show_hold(3.2, 6.0, done=False)
+    assert dial.accessibleName() == "Hold countdown" and dial.accessibleDescription() == "3, held 3.2 of 6 s"
+    dial.show_hold(6.0, 6.0, done=True)
+    assert dial.accessibleDescription() == "done, release slowly"
 
 
 def test_spoken_text_drops_key_hints_and_marks() -> None:
