@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .errors import EngineError, StorageError
 from .paths import DB_FILENAME
@@ -122,7 +122,9 @@ def mask_url(url: str) -> str:
     if query:
         pairs = [(k, "***" if k.lower() in _SECRET_KEYS else v) for k, v in parse_qsl(query, keep_blank_values=True)]
         query = urlencode(pairs, safe="/*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # Built by hand: urlunsplit drops the empty host of postgresql:///db?host=/socket/dir.
+    masked = f"{parts.scheme}://{netloc}{parts.path}" if "://" in url else netloc + parts.path
+    return masked + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _secrets_of(url: str) -> list[str]:

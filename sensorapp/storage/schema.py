@@ -225,6 +225,7 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
 PG_VERSION_TABLE = "sensorapp_schema"
+MIGRATION_LOCK_KEY = 0x5E_45_0A_98  # PostgreSQL advisory lock: one process migrates at a time
 
 
 def schema_version(conn: DbConnection) -> int:
@@ -269,6 +270,18 @@ def migrate(
     if versions != list(range(1, len(steps) + 1)):
         raise ValueError(f"migration steps must be numbered 1, 2, 3...; got {versions}")
     target = len(steps) if target is None else target
+    if not isinstance(conn, PgConnection):
+        return _migrate(conn, steps, target, backup_to)
+    # Held across the steps, taken before any of their transactions begins: a transaction that began
+    # before another process's step committed would not see that step's new tables in its catalog cache.
+    conn.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK_KEY,))
+    try:
+        return _migrate(conn, steps, target, backup_to)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK_KEY,))
+
+
+def _migrate(conn: DbConnection, steps: Sequence[Migration], target: int, backup_to: Path | None) -> list[int]:
     current = schema_version(conn)
     if current > len(steps):
         raise SchemaTooNewError(
