@@ -32,6 +32,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "advice",
     "export",
     "import_bundle",
+    "store",
 )
 
 
