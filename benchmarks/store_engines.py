@@ -34,10 +34,9 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "storage"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # pg_cluster: the tests' throwaway server
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "storage"))
 
 from pg_cluster import start_cluster
 from ratio_targets import Pair, Target, report

@@ -159,7 +159,7 @@ def test_several_workstations_record_import_and_list_at_once_and_nothing_is_lost
             [sys.executable, "-m", "sensorapp", "record", "--simulate", "--duration", "60", "--speed", "30",
              "--side", side, "--patient", name, "--store", pg_url, "--out", str(tmp_path / f"{side}.csv"), "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        )
         for name, side in (("Room 1 patient", "left"), ("Room 2 patient", "right"))
     ]
     importer = subprocess.Popen(
