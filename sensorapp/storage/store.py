@@ -840,6 +840,19 @@ class SessionStore:
             )
         return [_session_from_row(r) for r in rows]
 
+    def latest_change(self) -> tuple[Any, ...]:
+        """A cheap token that changes when a session or patient is added, ends or is deleted (by anyone).
+
+        For a screen to poll: a recorder's progress commits do not change it, so
+        History is not redrawn twice a second while someone records.
+        """
+        return tuple(
+            self._read(
+                "SELECT count(*), coalesce(max(id), 0), max(ended_at),"
+                " (SELECT count(*) FROM patients), (SELECT coalesce(max(id), 0) FROM patients) FROM sessions"
+            )[0]
+        )
+
     def last_session(self, patient_id: int) -> SessionRecord | None:
         """The patient's most recently started session, or None."""
         rows = self._read(
