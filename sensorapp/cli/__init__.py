@@ -31,6 +31,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "prescribe",
     "advice",
     "export",
+    "report",
     "import_bundle",
     "store",
 )

@@ -46,6 +46,8 @@ def run_app(args: argparse.Namespace) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(QSettings(), simulation_speed=args.speed, simulation_seed=args.seed)
+    if headless or args.exit_after:
+        controller.pain_prompts = False  # nobody there to answer: a narrated or timed run must not wait on the question
     recovered = controller.open_store()
     window = MainWindow(controller)
     controller.announce_store(recovered)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from sensorapp.acquisition.ring_buffer import MirroredRing
+from sensorapp.clinic.prescription import Prescription
 from sensorapp.devices.base import (
     BatteryChanged,
     DeviceDescriptor,
@@ -33,6 +35,7 @@ from sensorapp.devices.base import (
 from sensorapp.session.guided import ExerciseProtocol, GuidedSession, Phase
 from sensorapp.signal.detector import OnlineRepDetector
 from sensorapp.storage import SessionRecorder, SessionStore, StorageError
+from sensorapp.storage.records import Patient
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class AppController(QObject):
     session_started = Signal()
     session_finished = Signal()
     history_changed = Signal()  # a session was saved or imported
+    patient_changed = Signal()  # the patient picked for the next session
+    prescription_changed = Signal()  # a patient's prescription was edited
 
     def __init__(
         self,
@@ -78,6 +83,11 @@ class AppController(QObject):
         self.store_error: str | None = None
         self.recorder: SessionRecorder | None = None
         self.patient_name = str(settings.value("patient", "Patient")) if settings is not None else "Patient"
+        # The picked patient's id, remembered between runs; a typed name that matches no patient creates one.
+        self.patient_id: int | None = _int_or_none(settings.value("patient_id")) if settings is not None else None
+        # Ask 0-10 pain before and after each session; off without settings (tests, scripted runs) unless set.
+        self.pain_prompts = settings is not None and str(settings.value("pain_prompts", "true")).lower() != "false"
+        self.pain_before: int | None = None  # the answer to the prompt before the session, stored once it begins
         self.last_saved_session_id: int | None = None
         self._commit_timer = QTimer(self)
         self._commit_timer.setInterval(500)
@@ -116,27 +126,84 @@ class AppController(QObject):
     def _patient_id(self) -> int | None:
         assert self.store is not None
         name = self.patient_name.strip() or "Patient"
+        if self.patient_id is not None:
+            try:
+                picked = self.store.patient(self.patient_id)
+            except StorageError:
+                picked = None
+            if picked is not None and picked.name == name:
+                return picked.id
         found = self.store.find_patients(name)
-        return found[0].id if found else self.store.add_patient(name).id
+        patient = found[0] if found else self.store.add_patient(name)
+        self._remember_patient(patient.id, patient.name)
+        return patient.id
+
+    def current_patient(self) -> Patient | None:
+        """The patient picked for the next session, if it is still in the store."""
+        if self.store is None or self.patient_id is None:
+            return None
+        try:
+            patient = self.store.patient(self.patient_id)
+        except StorageError:
+            return None
+        return patient if patient.name == self.patient_name else None
+
+    def current_prescription(self) -> Prescription | None:
+        patient = self.current_patient()
+        if patient is None or self.store is None:
+            return None
+        return self.store.prescription(patient.id)
+
+    def select_patient(self, patient: Patient) -> None:
+        """The next session is this patient's, under their current prescription."""
+        self._remember_patient(patient.id, patient.name)
+        self.patient_changed.emit()
+
+    def _remember_patient(self, patient_id: int | None, name: str) -> None:
+        self.patient_id = patient_id
+        self.patient_name = name
+        if self.settings is not None:
+            self.settings.setValue("patient", name)
+            self.settings.setValue("patient_id", patient_id if patient_id is not None else "")
+
+    def record_pain(self, session_id: int | None, *, before: int | None = None, after: int | None = None) -> bool:
+        """Store an answer to the pain prompt; False (and a one-line error) when it cannot be stored."""
+        if self.store is None or session_id is None:
+            return False
+        try:
+            if before is not None:
+                self.store.set_pain(session_id, before=before)
+            if after is not None:
+                self.store.set_pain(session_id, after=after)
+        except (StorageError, ValueError) as exc:
+            self.error.emit(f"Could not save the pain rating: {exc}")
+            return False
+        self.history_changed.emit()
+        return True
 
     def _begin_recording(self, session: GuidedSession) -> None:
+        before, self.pain_before = self.pain_before, None  # this session's answer only, even if it is not saved
         if self.store is None or self.source is None:
             return
         source = self.source
         calibration = getattr(source, "calibration", None)
         try:
+            patient_id = self._patient_id()
             self.recorder = self.store.begin_session(
-                patient_id=self._patient_id(),
+                patient_id=patient_id,
                 protocol=session.protocol.as_dict(),
                 device=source.info,
                 calibration=calibration,
                 side=None,
+                prescription=self.store.prescription(patient_id) if patient_id is not None else None,
             )
         except (StorageError, ValueError) as exc:
             self.recorder = None
             self.error.emit(f"This session will not be saved: {exc}")
             return
         self._commit_timer.start()
+        if before is not None:
+            self.record_pain(self.recorder.session_id, before=before)
 
     def _commit_due(self) -> None:
         if self.recorder is None:
@@ -371,6 +438,32 @@ class AppController(QObject):
         self.session_finished.emit()
 
     def set_patient(self, name: str) -> None:
-        self.patient_name = name.strip() or "Patient"
-        if self.settings is not None:
-            self.settings.setValue("patient", self.patient_name)
+        """A typed name: the picked patient if it is theirs, else the first patient so called (or a new one at the start)."""
+        name = name.strip() or "Patient"
+        if name == self.patient_name and self.current_patient() is not None:
+            return
+        match = self.store.find_patients(name) if self.store is not None else []
+        self._remember_patient(match[0].id if match else None, match[0].name if match else name)
+
+
+def protocol_from_prescription(prescription: Prescription, base: ExerciseProtocol) -> ExerciseProtocol:
+    """The guided session's protocol under a prescription: reps per side, hold, rest, first side and a
+    band in % of best; an absolute band (N) is not drawn by the guided session, so it keeps ``base``'s."""
+    band = base.target_band_pct
+    if prescription.target_kind == "percent_of_best" and prescription.target_low is not None and prescription.target_high is not None:
+        band = (float(prescription.target_low), float(prescription.target_high))
+    return replace(
+        base,
+        reps_per_side=prescription.reps_per_side,
+        hold_s=float(prescription.hold_s),
+        rest_s=float(prescription.rest_s),
+        first_side=prescription.first_side,
+        target_band_pct=band,
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sensorapp.reporting import ReportError, build_patient_report, build_session_report
 from sensorapp.storage import StorageError
 from sensorapp.storage.bundle import import_bundle
 from sensorapp.storage.export import export_session
@@ -29,8 +30,10 @@ from sensorapp.storage.history import Adherence, PatientTrend, adherence, patien
 
 from . import theme
 from .controller import AppController
+from .patients_screen import PatientOverviewRow
+from .report_pdf import RenderedReport, ReportRenderError, default_paper, render_report_pdf
 
-SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI")
+SESSION_COLUMNS = ("Started", "State", "Reps\nL / R", "Force\nL / R (N)", "Hold\nL / R (s)", "LSI", "Pain")
 SESSION_COLUMN_TIPS = (
     "",
     "complete, stopped early, or incomplete (recovered after a crash)",
@@ -38,6 +41,7 @@ SESSION_COLUMN_TIPS = (
     "Mean force of the best 3 reps (plateau), left / right",
     "Mean hold, left / right",
     "Limb symmetry index: weaker side / stronger side; ~ marks a difference within one session's measurement error",
+    "Pain in the hip before \u2192 after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
 )
 DAY_S = 86400.0
 CHANGE_POLL_MS = 3000  # how often a shown History screen asks the store whether anything changed
@@ -53,12 +57,14 @@ def adherence_text(adh: Adherence | None) -> str:
     well for 0, 1 or many sessions and days, with or without finished days."""
     if adh is None or not adh.days or adh.sessions == 0:
         return "No sessions yet."
-    prescribed = f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
+    # One number when the prescription gives one (a patient's prescription: "3 a day").
+    same = adh.prescribed_min == adh.prescribed_max
+    prescribed = f"{adh.prescribed_min}" if same else f"{adh.prescribed_min}\u2013{adh.prescribed_max}"
     text = f"{_plural(adh.sessions, 'session')} on {_plural(sum(d.sessions > 0 for d in adh.days), 'day')}."
     judged = adh.judged_days
     if judged:
         met = sum(d.status in ("met", "above") for d in judged)
-        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} sessions"
+        text += f" {met} of {_plural(len(judged), 'finished day')} had the prescribed {prescribed} session{'' if prescribed == '1' else 's'}"
         mean = adh.mean_sessions_per_day
         text += f" ({mean:.1f} a day on average)." if mean is not None else "."
     today = next((d for d in adh.days if d.status == "today"), None)
@@ -83,6 +89,14 @@ def _pair(sides: dict, key: str, fmt: str) -> str:
         v = (sides.get(side) or {}).get(key)
         values.append(fmt.format(v) if v is not None else "\u2013")
     return " / ".join(values)
+
+
+def pain_text(before: int | None, after: int | None) -> str:
+    """Pain before and after, "3 \u2192 5"; "\u2013" for a rating not given, and for none at all."""
+    dash = "\u2013"
+    if before is None and after is None:
+        return dash
+    return f"{dash if before is None else before} \u2192 {dash if after is None else after}"
 
 
 class HistoryScreen(QWidget):
@@ -146,6 +160,10 @@ class HistoryScreen(QWidget):
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_selected)
         buttons.addWidget(self.open_button)
+        self.report_button = QPushButton("Report (PDF)\u2026")
+        self.report_button.setToolTip("A PDF progress report of the chosen patient (with All patients: of the chosen session)")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.report_dialog)
         buttons.addStretch(1)
         self.import_button = QPushButton("Import bundle\u2026")
         self.import_button.clicked.connect(self.import_dialog)
@@ -156,6 +174,7 @@ class HistoryScreen(QWidget):
         top.addStretch(1)
         top.addWidget(QLabel("Patient"))
         top.addWidget(self.patient)
+        top.addWidget(self.report_button)  # beside the patient it reports on (the export row is full at 1024 px)
         plots = QVBoxLayout()
         plots.addWidget(self.trend, 3)
         plots.addWidget(self.lsi, 2)
@@ -216,9 +235,11 @@ class HistoryScreen(QWidget):
         current = self.patient.currentData()
         self.patient.blockSignals(True)
         self.patient.clear()
-        for p in store.patients():
-            self.patient.addItem(p.name, p.id)
+        for p in store.patients(include_archived=True):  # an archived patient's sessions stay reachable
+            self.patient.addItem(p.name + (" (archived)" if p.archived else ""), p.id)
         self.patient.addItem("All patients", None)
+        if current is None:
+            current = self.controller.patient_id
         index = self.patient.findData(current) if current is not None else self.patient.findText(self.controller.patient_name)
         self.patient.setCurrentIndex(max(0, index))
         self.patient.blockSignals(False)
@@ -232,7 +253,10 @@ class HistoryScreen(QWidget):
         try:
             records = store.sessions(patient_id)
             trend = patient_trend(store, patient_id)
-            adh = adherence(store, patient_id) if records else None
+            prescription = store.prescription(patient_id) if patient_id is not None else None
+            # Judged against the patient's prescribed sessions a day, as `sessions --adherence` does.
+            per_day = (prescription.sessions_per_day,) * 2 if prescription is not None else None
+            adh = (adherence(store, patient_id, prescribed_per_day=per_day) if per_day else adherence(store, patient_id)) if records else None
         except StorageError as exc:
             self.status.setText(str(exc))
             return
@@ -252,6 +276,7 @@ class HistoryScreen(QWidget):
                 _pair(sides, "plateau_n", "{:.0f}"),
                 _pair(sides, "mean_hold_s", "{:.1f}"),
                 lsi,
+                pain_text(r.pain_before, r.pain_after),
             )
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -262,7 +287,11 @@ class HistoryScreen(QWidget):
                         item.setToolTip("Uncertain: within the measurement error of a single session")
                 self.table.setItem(row, col, item)
         self._draw_trend(trend)
-        self.adherence_label.setText(adherence_text(adh))
+        flags = ""
+        if patient_id is not None:
+            overview = PatientOverviewRow(store, store.patient(patient_id))
+            flags = "  Flags: " + "; ".join(overview.flag_lines) if overview.flags else ""
+        self.adherence_label.setText(adherence_text(adh) + flags)
         theme.fit_table_width(self.table)
         self._selection_changed()
 
@@ -325,6 +354,7 @@ class HistoryScreen(QWidget):
         for b in self.export_buttons.values():
             b.setEnabled(has)
         self.open_button.setEnabled(has)
+        self.report_button.setEnabled(has or (self.patient.currentData() is not None and bool(self._session_ids)))
 
     def _open_selected(self) -> None:
         sid = self.selected_session_id()
@@ -338,6 +368,32 @@ class HistoryScreen(QWidget):
         written = export_session(self.controller.store, sid, fmt, path)
         self.status.setText("Saved " + ", ".join(p.name for p in written))
         return written
+
+    def write_report(self, path: Path) -> RenderedReport:
+        """The chosen patient's progress report over all their sessions; with "All patients", the chosen session's."""
+        store = self.controller.store
+        if store is None:
+            raise StorageError("no session store is open")
+        patient_id = self.patient.currentData()
+        if patient_id is not None:
+            report = build_patient_report(store, store.patient(patient_id))
+        else:
+            sid = self.selected_session_id()
+            if sid is None:
+                raise StorageError("choose a patient or a session first")
+            report = build_session_report(store, sid)
+        rendered = render_report_pdf(report, path, paper=default_paper())
+        self.status.setText(f"Saved the report {path.name} ({rendered.pages} page{'s' if rendered.pages != 1 else ''}, {len(report.rows)} sessions).")
+        return rendered
+
+    def report_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save the report", str(Path.home() / "report.pdf"), "PDF files (*.pdf)")
+        if not name:
+            return
+        try:
+            self.write_report(Path(name))
+        except (StorageError, OSError, ReportError, ReportRenderError) as exc:
+            self.status.setText(f"Could not save the report: {exc}")
 
     def export_dialog(self, fmt: str) -> None:
         suffix = {"csv": ".csv", "json": ".json", "bundle": ".zip"}[fmt]

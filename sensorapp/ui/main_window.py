@@ -23,6 +23,9 @@ from . import theme
 from .connect_screen import ConnectScreen
 from .controller import AppController
 from .history_screen import HistoryScreen
+from .pain_prompt import PainPrompt
+from .patients_screen import PatientsScreen
+from .report_pdf import RenderedReport, session_report_writer
 from .session_screen import SessionScreen
 from .summary_screen import SummaryScreen
 
@@ -66,8 +69,9 @@ class MainWindow(QMainWindow):
         self.session_screen = SessionScreen(controller)
         self.summary_screen = SummaryScreen()
         self.history_screen = HistoryScreen(controller)
+        self.patients_screen = PatientsScreen(controller)
         self.stack = QStackedWidget()
-        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen):
+        for w in (self.connect_screen, self.session_screen, self.summary_screen, self.history_screen, self.patients_screen):
             self.stack.addWidget(w)
 
         self.device_label = QLabel("No belt")
@@ -82,8 +86,15 @@ class MainWindow(QMainWindow):
         self.exercise_button.clicked.connect(self.show_session)
         self.history_button = QPushButton("History")
         self.history_button.clicked.connect(self.show_history)
-        for b in (self.exercise_button, self.history_button):
+        self.patients_button = QPushButton("Patients")
+        self.patients_button.setToolTip("The caseload: patients, prescriptions, flags and advice (Ctrl+4)")
+        self.patients_button.setAccessibleName("Patients")
+        self.patients_button.clicked.connect(self.show_patients)
+        QShortcut(QKeySequence("Ctrl+4"), self).activated.connect(self.show_patients)
+        for b in (self.exercise_button, self.history_button, self.patients_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for b in (self.device_button, self.exercise_button, self.history_button, self.patients_button):
+            b.setStyleSheet("padding: 10px 8px;")  # four of them fit beside the device name at 1024 px
         strip = QHBoxLayout()
         strip.addWidget(self.device_label)
         strip.addWidget(self.battery_label)
@@ -92,6 +103,7 @@ class MainWindow(QMainWindow):
         strip.addWidget(self.device_button)
         strip.addWidget(self.exercise_button)
         strip.addWidget(self.history_button)
+        strip.addWidget(self.patients_button)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addLayout(strip)
@@ -109,7 +121,10 @@ class MainWindow(QMainWindow):
         self.summary_screen.new_session_requested.connect(self._new_session)
         self.summary_screen.device_requested.connect(self.show_connect)
         self.history_screen.open_session_requested.connect(self.show_stored_session)
+        self.patients_screen.exercise_requested.connect(self.show_session)
         controller.session_finished.connect(self.show_summary)
+        controller.session_finished.connect(self._ask_pain_after)
+        self.pain_prompt: PainPrompt | None = None
         controller.connection_changed.connect(self._refresh_strip)
         controller.battery_changed.connect(lambda _p: self._refresh_strip())
         controller.link_state_changed.connect(lambda _s: self._refresh_strip())
@@ -129,10 +144,28 @@ class MainWindow(QMainWindow):
     def show_history(self) -> None:
         self.stack.setCurrentWidget(self.history_screen)
 
+    def show_patients(self) -> None:
+        self.stack.setCurrentWidget(self.patients_screen)
+
+    def _ask_pain_after(self) -> None:
+        c = self.controller
+        session_id = c.last_saved_session_id
+        if not c.pain_prompts or session_id is None:
+            return
+
+        def answered(value: int | None) -> None:
+            self.pain_prompt = None
+            if value is not None:
+                c.record_pain(session_id, after=value)
+
+        self.pain_prompt = PainPrompt("after", answered, self)
+        self.pain_prompt.open()
+
     def show_summary(self) -> None:
         c = self.controller
         if c.session is not None:
-            self.summary_screen.show_session(c.session, self._bundle_exporter(c.last_saved_session_id))
+            sid = c.last_saved_session_id
+            self.summary_screen.show_session(c.session, self._bundle_exporter(sid), self._report_writer(sid))
             self.stack.setCurrentWidget(self.summary_screen)
 
     def _bundle_exporter(self, session_id: int | None) -> Callable[[Path], Path] | None:
@@ -146,6 +179,12 @@ class MainWindow(QMainWindow):
 
         return export
 
+    def _report_writer(self, session_id: int | None) -> Callable[[Path], RenderedReport] | None:
+        store = self.controller.store
+        if store is None or session_id is None:
+            return None
+        return session_report_writer(store, session_id)
+
     def show_stored_session(self, session_id: int) -> None:
         """A session from History, summarised from its stored samples."""
         store = self.controller.store
@@ -158,7 +197,9 @@ class MainWindow(QMainWindow):
         when = record.started_at.astimezone().strftime("%a %d %b %Y %H:%M")
         status = f"{record.patient_name or 'Patient'}, {when}: {len(summary.reps)} reps, session {record.state}."
         self.summary_screen.session = None
-        self.summary_screen.show_summary(summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id))
+        self.summary_screen.show_summary(
+            summary, status, lambda path: export_csv(store, session_id, path), self._bundle_exporter(session_id), self._report_writer(session_id)
+        )
         self.stack.setCurrentWidget(self.summary_screen)
 
     def _new_session(self) -> None:

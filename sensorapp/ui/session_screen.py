@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView
+from sensorapp.storage import StorageError
 
 from . import theme
-from .controller import AppController
+from .controller import AppController, protocol_from_prescription
 from .hold_dial import HoldDial
 from .live_plot import LiveForcePlot
+from .pain_prompt import PainPrompt
 from .sound import CuePlayer
 
 TEXT_INTERVAL_MS = 100
@@ -113,8 +115,13 @@ class SessionScreen(QWidget):
         self.feedback.setWordWrap(True)
         self.dial = HoldDial()
         self.plot = LiveForcePlot(controller.ring)
-        patients = [p.name for p in controller.store.patients()] if controller.store is not None else []
-        self.form = ProtocolForm(controller.protocol, controller.patient_name, patients)
+        self.form = ProtocolForm(controller.protocol, controller.patient_name, [])
+        self.form.patient.setAccessibleName("Patient")
+        self.refresh_patients()
+        self.form.patient.activated.connect(self._patient_picked)
+        controller.patient_changed.connect(self.refresh_patients)
+        controller.prescription_changed.connect(self.refresh_patients)
+        self.pain_prompt: PainPrompt | None = None
 
         self.start_button = theme.named(QPushButton("Start  (space)"), "primary")
         self.start_button.setFont(theme.font(18, bold=True))
@@ -150,6 +157,8 @@ class SessionScreen(QWidget):
     # ------------------------------------------------------------ lifecycle
 
     def showEvent(self, event: object) -> None:
+        if self.controller.session is None or self.controller.session.finished:
+            self.refresh_patients()
         self.plot.start()
         self.text_timer.start()
         super().showEvent(event)  # type: ignore[arg-type]
@@ -159,19 +168,110 @@ class SessionScreen(QWidget):
         self.text_timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]
 
-    def toggle(self) -> None:
-        """Space bar / Start button: start, pause, resume."""
+    def refresh_patients(self) -> None:
+        """The store's patients (not archived) in the patient box, the picked one selected and its prescription applied."""
         c = self.controller
-        if c.session is None or c.session.finished:
-            c.set_patient(self.form.patient.currentText())
-            c.new_session(self.form.protocol())
-            c.start_session()
-            if c.descriptor is not None and c.descriptor.kind == "simulated":
-                from sensorapp.devices.simulated import patient_begins_session
+        box = self.form.patient
+        box.blockSignals(True)
+        box.clear()
+        patients = c.store.patients() if c.store is not None else []
+        for p in patients:
+            box.addItem(p.name + (f"  ({p.external_id})" if p.external_id else ""), p.id)
+        index = box.findData(c.patient_id) if c.patient_id is not None else -1
+        if index >= 0:
+            box.setCurrentIndex(index)
+        else:
+            box.setCurrentText(c.patient_name)
+        line = box.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)  # the name's start in view, not the record number's end
+        box.blockSignals(False)
+        self.apply_prescription()
 
-                patient_begins_session()  # the virtual patient does this session too
+    def _patient_picked(self, index: int) -> None:
+        patient_id = self.form.patient.itemData(index)
+        if self.controller.store is None or patient_id is None:
+            return
+        self.controller.select_patient(self.controller.store.patient(int(patient_id)))
+
+    def apply_prescription(self) -> None:
+        """Set the form from the picked patient's current prescription (the therapist may still change it here)."""
+        prescription = self.controller.current_prescription()
+        if prescription is None:
+            self._prescription_note("Exercise settings", "No prescription for this patient: these settings are used.")
+            return
+        try:
+            protocol = protocol_from_prescription(prescription, self.form.protocol())
+        except ValueError as exc:
+            self._prescription_note("Exercise settings", f"The prescription does not fit the guided session ({exc}); these settings are used.")
+            return
+        f = self.form
+        f.reps.setValue(protocol.reps_per_side)
+        f.hold.setValue(protocol.hold_s)
+        f.rest.setValue(protocol.rest_s)
+        f.first.setCurrentText(protocol.first_side)
+        f.both.setChecked(True)
+        if protocol.target_band_pct:
+            f.band.setChecked(True)
+            f.band_lo.setValue(int(protocol.target_band_pct[0]))
+            f.band_hi.setValue(int(protocol.target_band_pct[1]))
+        self._prescription_note(
+            f"From the prescription ({prescription.sessions_per_day} a day)", f"From the prescription: {prescription.describe()}"
+        )
+
+    def _prescription_note(self, title: str, tip: str) -> None:
+        """Where the settings come from, in the box's title (no extra line: the plot keeps its height at 600 px)."""
+        self.form.setTitle(title)
+        self.form.setToolTip(tip)
+
+    def _take_patient(self) -> None:
+        """The patient box's choice for the next session: a listed patient by id, else the typed name."""
+        c, box = self.controller, self.form.patient
+        index = box.findText(box.currentText())
+        patient_id = box.itemData(index) if index >= 0 else None
+        if patient_id is not None and int(patient_id) == c.patient_id:
+            return  # already picked: re-picking would refill the form over the therapist's own changes
+        if patient_id is not None and c.store is not None:
+            try:
+                c.select_patient(c.store.patient(int(patient_id)))
+                return
+            except StorageError:
+                pass  # gone since the list was filled: the typed name decides
+        c.set_patient(box.currentText())
+
+    def toggle(self) -> None:
+        """Space bar / Start button: start (after the pain question, when asked), pause, resume."""
+        c = self.controller
+        if self.pain_prompt is not None:
+            return  # the pain question is up: space is not an answer
+        if c.session is None or c.session.finished:
+            self._take_patient()
+            if c.pain_prompts:
+                self.ask_pain_before()
+            else:
+                self._start()
         else:
             c.session.toggle()
+        self.refresh()
+
+    def ask_pain_before(self) -> PainPrompt:
+        def answered(value: int | None) -> None:
+            self.pain_prompt = None
+            self.controller.pain_before = value
+            self._start()
+
+        self.pain_prompt = PainPrompt("before", answered, self)
+        self.pain_prompt.open()
+        return self.pain_prompt
+
+    def _start(self) -> None:
+        c = self.controller
+        c.new_session(self.form.protocol())
+        c.start_session()
+        if c.descriptor is not None and c.descriptor.kind == "simulated":
+            from sensorapp.devices.simulated import patient_begins_session
+
+            patient_begins_session()  # the virtual patient does this session too
         self.refresh()
 
     # ------------------------------------------------------------ display

@@ -25,6 +25,7 @@ from sensorapp.signal import SessionSummary
 from sensorapp.storage import StorageError
 
 from . import theme
+from .report_pdf import RenderedReport, ReportRenderError
 
 REP_COLUMNS = ("Side", "Rep", "Held\n(s)", "Force\n(N)", "Peak\n(N)", "Target")
 REP_COLUMN_TIPS = ("", "", "How long the hold lasted", "The steady force of the hold (its plateau)", "The highest force in the rep", "Held for the target time?")
@@ -65,6 +66,7 @@ class SummaryScreen(QWidget):
         self.last_export: tuple[Path, Path] | None = None
         self._csv_exporter: Callable[[Path], tuple[Path, Path]] | None = None
         self.bundle_exporter: Callable[[Path], Path] | None = None
+        self.report_writer: Callable[[Path], RenderedReport] | None = None  # the stored session's PDF report
         title = QLabel("Session summary")
         title.setFont(theme.font(28, bold=True))
         self.status = theme.named(QLabel(""), "muted")
@@ -107,6 +109,10 @@ class SummaryScreen(QWidget):
         self.bundle_button = QPushButton("Send to therapist (bundle)\u2026")
         self.bundle_button.clicked.connect(self.bundle_dialog)
         self.bundle_button.setEnabled(False)
+        self.report_button = QPushButton("Report (PDF)\u2026")
+        self.report_button.setToolTip("A PDF report of this session for the patient's file")
+        self.report_button.clicked.connect(self.report_dialog)
+        self.report_button.setEnabled(False)
         self.again_button = theme.named(QPushButton("New session"), "primary")
         self.again_button.clicked.connect(self.new_session_requested.emit)
         self.device_button = QPushButton("Device")
@@ -127,6 +133,7 @@ class SummaryScreen(QWidget):
         buttons.addWidget(self.again_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.bundle_button)
+        buttons.addWidget(self.report_button)
         buttons.addWidget(self.device_button)
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
@@ -135,7 +142,12 @@ class SummaryScreen(QWidget):
         lay.addLayout(middle, 1)
         lay.addLayout(buttons)
 
-    def show_session(self, session: GuidedSession, bundle_exporter: Callable[[Path], Path] | None = None) -> None:
+    def show_session(
+        self,
+        session: GuidedSession,
+        bundle_exporter: Callable[[Path], Path] | None = None,
+        report_writer: Callable[[Path], RenderedReport] | None = None,
+    ) -> None:
         """The session just done; export works from its samples in memory."""
         self.session = session
         state = "complete" if session.phase.value == "done" else "stopped early"
@@ -144,7 +156,8 @@ class SummaryScreen(QWidget):
         def csv_exporter(path: Path) -> tuple[Path, Path]:
             return export_session_csv(session.samples, summary, path)
 
-        self.show_summary(summary, f"{len(summary.reps)} reps counted; session {state}. Every rep here was seen by the belt.", csv_exporter, bundle_exporter)
+        status = f"{len(summary.reps)} reps counted; session {state}. Every rep here was seen by the belt."
+        self.show_summary(summary, status, csv_exporter, bundle_exporter, report_writer)
 
     def show_summary(
         self,
@@ -152,8 +165,11 @@ class SummaryScreen(QWidget):
         status: str,
         csv_exporter: Callable[[Path], tuple[Path, Path]],
         bundle_exporter: Callable[[Path], Path] | None = None,
+        report_writer: Callable[[Path], RenderedReport] | None = None,
     ) -> None:
         self.summary = summary
+        self.report_writer = report_writer
+        self.report_button.setEnabled(report_writer is not None)
         self._csv_exporter = csv_exporter
         self.bundle_exporter = bundle_exporter
         self.bundle_button.setEnabled(bundle_exporter is not None)
@@ -215,6 +231,23 @@ class SummaryScreen(QWidget):
             self.status.setText(f"Could not save the bundle: {exc}")
             return
         self.status.setText(f"Saved {path.name}: send this one file to your therapist.")
+
+    def write_report(self, path: Path) -> RenderedReport:
+        assert self.report_writer is not None
+        rendered = self.report_writer(path)
+        self.status.setText(f"Saved the report {path.name} ({rendered.pages} page{'s' if rendered.pages != 1 else ''}).")
+        return rendered
+
+    def report_dialog(self) -> None:
+        if self.report_writer is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save the session report", str(Path.home() / "session-report.pdf"), "PDF files (*.pdf)")
+        if not name:
+            return
+        try:
+            self.write_report(Path(name))
+        except (OSError, ValueError, StorageError, ReportRenderError) as exc:
+            self.status.setText(f"Could not save the report: {exc}")
 
     def export_dialog(self) -> None:
         if self._csv_exporter is None:

@@ -115,6 +115,28 @@ def main() -> int:
             if table.sizeHintForColumn(col) > table.columnWidth(col) + 1:
                 problems.append(f"{screen}: column {col} needs {table.sizeHintForColumn(col)} px, has {table.columnWidth(col)}")
 
+    def wrapped_table_fits(screen: str, table: QTableWidget) -> None:
+        """A table whose cells wrap: no sideways scrolling, no word wider than its column,
+        and every row tall enough for its wrapped text (so nothing is cut)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QStyle
+
+        if table.horizontalScrollBar().isVisible():
+            problems.append(f"{screen}: the table scrolls sideways")
+        pad = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)  # the item view's text margins
+        for row in range(table.rowCount()):
+            for col in range(table.columnCount()):
+                item = table.item(row, col)
+                if item is None or not item.text():
+                    continue
+                width = table.columnWidth(col) - pad
+                wrapped = table.fontMetrics().boundingRect(QRect(0, 0, max(1, width), 10000), int(Qt.TextFlag.TextWordWrap), item.text())
+                if wrapped.width() > width:  # a word that cannot be broken is wider than its column
+                    problems.append(f"{screen}: row {row} column {col}: {item.text()!r} needs {wrapped.width()} px, has {width}")
+                need = wrapped.height()
+                if need > table.rowHeight(row):
+                    problems.append(f"{screen}: row {row} column {col} needs {need} px of height, has {table.rowHeight(row)}")
+
     def grab(name: str) -> None:
         if args.shots is not None:
             args.shots.mkdir(parents=True, exist_ok=True)
@@ -123,7 +145,7 @@ def main() -> int:
             shots.append(str(path))
 
     def strip(screen: str) -> None:
-        for name in ("device_button", "exercise_button", "history_button", "device_label", "battery_label", "link_label"):
+        for name in ("device_button", "exercise_button", "history_button", "patients_button", "device_label", "battery_label", "link_label"):
             check(screen, name, getattr(window, name))
         if window.minimumSizeHint().width() > window.width() or window.minimumSizeHint().height() > window.height():
             problems.append(f"{screen}: the window needs {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")
@@ -257,6 +279,76 @@ def main() -> int:
     history("history-1")
     hs = window.history_screen
     trend_x = hs.trend.getPlotItem().getViewBox().viewRange()[0]
+
+    # The therapist's screens (issue 9): the patient list, the patient and prescription editors, the pain prompt.
+    from sensorapp.clinic.prescription import Prescription
+
+    with SessionStore.open() as store:
+        first = store.patients()[0]
+        store.update_patient(first.id, external_id="MRN-000123", involved_side="left", birth_year=1958, sex="female", body_mass_kg=71.0)
+        store.set_prescription(first.id, Prescription(reps_per_side=5, hold_s=6.0, rest_s=10.0, target_kind="percent_of_best", target_low=70, target_high=90))
+        store.set_prescription(first.id, Prescription(reps_per_side=7, hold_s=8.0, rest_s=12.0, first_side="right", sessions_per_day=2))
+        store.add_patient("Bartholomew Featherstonehaugh-Wright", external_id="MRN-000124", involved_side="right")
+        store.add_patient("Chloe Dubois")
+    window.show_patients()
+    settle()
+    ps = window.patients_screen
+    ps.select_patient(first.id)
+    settle()
+    patient_controls = ["table", "search", "show_archived", "detail", "new_button", "edit_button", "archive_button", "prescription_button", "exercise_button"]
+    for name in patient_controls:
+        check("patients", name, getattr(ps, name))
+    strip("patients")
+    fits("patients", ps)
+    wrapped_table_fits("patients", ps.table)
+    no_overlaps("patients", ps, patient_controls)
+    grab("patients")
+
+    def check_dialog(label: str, dialog: QWidget, names: list[str]) -> None:
+        """A dialog: on the screen, laid out at no less than it needs, each control inside it and unclipped."""
+        nonlocal checked
+        settle()
+        avail = window.screen().availableGeometry()
+        if dialog.width() > avail.width() or dialog.height() > avail.height():
+            problems.append(f"{label}: {dialog.width()}x{dialog.height()} does not fit the screen {avail.width()}x{avail.height()}")
+        need = dialog.minimumSizeHint()
+        if need.width() > dialog.width() or need.height() > dialog.height():
+            problems.append(f"{label}: needs {need.width()}x{need.height()}, has {dialog.width()}x{dialog.height()}")
+        for name in names:
+            w = getattr(dialog, name) if isinstance(name, str) else name
+            checked += 1
+            if not w.isVisible():
+                problems.append(f"{label}: {name} is not visible")
+                continue
+            rect = QRect(w.mapTo(dialog, QPoint(0, 0)), w.size())
+            if not dialog.rect().contains(rect):
+                problems.append(f"{label}: {name} at {rect.getRect()} is outside the dialog {dialog.rect().getRect()}")
+            shown = w.visibleRegion().boundingRect()
+            if shown.width() < w.width() or shown.height() < w.height():
+                problems.append(f"{label}: {name} is clipped to {shown.width()}x{shown.height()} of {w.width()}x{w.height()}")
+            text = w.text() if isinstance(w, QAbstractButton) else ""
+            if text and w.fontMetrics().horizontalAdvance(text) > w.contentsRect().width():
+                problems.append(f"{label}: {name} text {text!r} does not fit")
+        if args.shots is not None:
+            path = args.shots / f"{label}-{width}x{height}{'-x' + str(args.scale) if args.scale != 1.0 else ''}.png"
+            dialog.grab().save(str(path))
+            shots.append(str(path))
+
+    editor = ps.edit_selected()
+    assert editor is not None
+    check_dialog("patient-editor", editor, ["name", "external_id", "birth_year", "sex", "involved", "body_mass", "lever_arm", "notes", "archived", "save_button", "cancel_button"])
+    editor.reject()
+    prescription = ps.edit_prescription()
+    assert prescription is not None
+    check_dialog("prescription-editor", prescription, ["reps", "hold", "rest", "first", "target_kind", "target_low", "target_high", "per_day", "start_date", "history", "save_button", "close_button"])
+    table_fits("prescription-editor", prescription.history)  # type: ignore[attr-defined]
+    prescription.reject()
+    from sensorapp.ui.pain_prompt import PainPrompt
+
+    pain = PainPrompt("before", lambda _v: None, window)
+    pain.open()
+    check_dialog("pain-prompt", pain, ["question", "scale_words", "skip_button", *pain.buttons])
+    pain.reject()
     lsi_y = hs.lsi.getPlotItem().getViewBox().viewRange()[1]
     report = {
         "window": [window.width(), window.height()],
