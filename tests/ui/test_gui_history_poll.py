@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_history_redraws_when_another_room_adds_or_ends_a_session_but_not_on_progress(
-    qapp: object, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SENSORAPP_STORE", pg_url)  # what the clinic's workstations are configured with
     controller = AppController(None)
@@ -44,5 +45,5 @@ def test_history_redraws_when_another_room_adds_or_ends_a_session_but_not_on_pro
         assert "recording" not in history.table.item(0, 1).text()
     window.show_connect()  # leaving History stops the polling
     assert not history.change_poll.isActive()
-    window.close()
-    controller.close_store()
+    qasync_loop.run_until_complete(window.shutdown())  # closes the store
+    window.hide()
