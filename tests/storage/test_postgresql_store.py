@@ -7,6 +7,7 @@ test gets its own database.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -184,3 +185,19 @@ def test_several_workstations_record_import_and_list_at_once_and_nothing_is_lost
         assert (entry["complete"], entry["state"], entry["samples"]) == (True, "complete", 6000)
         assert entry["duration_s"] == pytest.approx(59.99, abs=0.011)
     assert by_patient["Home patient"]["uuid"] == brought.uuid and by_patient["Home patient"]["samples"] == brought.sample_count
+
+
+def test_store_option_before_or_after_the_command_and_the_environment_variable(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    added = sensorapp("--store", pg_url, "patients", "add", "--name", "Before the command", "--json")
+    assert added.returncode == 0, added.stderr
+    assert sensorapp("patients", "add", "--name", "After it", "--store", pg_url).returncode == 0
+    env = {**os.environ, "SENSORAPP_STORE": pg_url}
+    listed = sensorapp("patients", "--json", env=env)
+    assert sorted(p["name"] for p in json.loads(listed.stdout)) == ["After it", "Before the command"]
+    # An explicit folder means SQLite there, whatever the environment says.
+    local = sensorapp("patients", "--json", "--data-dir", str(tmp_path / "own"), env=env)
+    assert local.returncode == 0 and json.loads(local.stdout) == []
+    info = json.loads(sensorapp("store", "info", "--json", env=env).stdout)
+    assert info["engine"] == "postgresql" and info["counts"]["patients"] == 2
