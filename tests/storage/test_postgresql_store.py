@@ -143,7 +143,7 @@ def test_tls_options_pass_through_the_url_to_libpq(tmp_path: Path, pg_url: str) 
 def test_a_lost_server_connection_is_a_one_line_storage_error(tmp_path: Path, pg_url: str) -> None:
     store = SessionStore.open(tmp_path / "d", store_url=pg_url)
     with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorapp'")
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorapp' AND datname = current_database()")
     with pytest.raises(StorageError) as lost:
         store.patients()
     assert "\n" not in str(lost.value) and "could not read the session store" in str(lost.value)
