@@ -15,7 +15,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-#: The distributions the app bundles (requirements/app.lock), in the order the About dialog lists them.
+#: The distributions the app bundles (every line of requirements/app.lock; tests/test_packaging.py
+#: checks), in the order the About dialog lists them.
 BUNDLED_DISTRIBUTIONS: tuple[str, ...] = (
     "PySide6-Essentials",
     "shiboken6",
@@ -28,6 +29,13 @@ BUNDLED_DISTRIBUTIONS: tuple[str, ...] = (
     "pylsl",
     "dbus-fast",
     "bluetooth-adapters",
+    "psycopg",
+    "psycopg-binary",
+    "typing-extensions",
+    "aiooui",
+    "uart-devices",
+    "usb-devices",
+    "colorama",
 )
 
 #: Licence texts shipped with the app for parts whose wheels carry none (file names under licence_texts/).

@@ -156,3 +156,10 @@ def test_spec_leaves_alsa_to_the_system() -> None:
     """The sound cues load libasound.so.2 by ctypes; PyInstaller would bundle the build machine's copy."""
     spec = SPEC.read_text()
     assert 'startswith("libasound.so")' in spec.split("a.binaries = [b for b in a.binaries if not unused_qt_part", 1)[1]
+
+
+def test_about_lists_every_package_the_app_lock_bundles() -> None:
+    from sensorapp.licences import BUNDLED_DISTRIBUTIONS
+
+    locked = {ln.split("==")[0].strip().lower() for ln in (ROOT / "requirements" / "app.lock").read_text().splitlines() if "==" in ln.split("#")[0]}
+    assert locked == {d.lower() for d in BUNDLED_DISTRIBUTIONS}

@@ -18,6 +18,8 @@ from typing import NoReturn
 from sensorapp import __version__
 from sensorapp.storage.paths import DATA_DIR_ENV
 
+STORE_ENV = "SENSORAPP_STORE"  # sensorapp.storage.engines.STORE_ENV (not imported here: it would load the store)
+
 # Subcommand modules, in help order. Imported lazily so `sensorapp scan` never loads Qt.
 SUBCOMMANDS: tuple[str, ...] = (
     "scan",
@@ -31,6 +33,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "export",
     "report",
     "import_bundle",
+    "store",
 )
 
 
@@ -98,10 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    saved_data_dir = os.environ.get(DATA_DIR_ENV)
-    if args.data_dir is not None:
-        # One place decides where the store is: the window and every command read it like the user's own setting.
-        os.environ[DATA_DIR_ENV] = str(args.data_dir)
+    saved = {name: os.environ.get(name) for name in (DATA_DIR_ENV, STORE_ENV)}
+    given = {DATA_DIR_ENV: args.data_dir, STORE_ENV: getattr(args, "store", None)}
+    for name, value in given.items():
+        if value is not None:
+            # One place decides where the store is: the window and every command read it like the user's own setting.
+            os.environ[name] = str(value)
     func = getattr(args, "func", None)
     try:
         try:
@@ -111,11 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return gui_options.run(args)
             return int(func(args))
         finally:
-            if args.data_dir is not None:  # leave the caller's environment as it was (main() also runs in-process)
-                if saved_data_dir is None:
-                    os.environ.pop(DATA_DIR_ENV, None)
+            for name, value in given.items():  # leave the caller's environment as it was (main() also runs in-process)
+                if value is None:
+                    continue
+                if saved[name] is None:
+                    os.environ.pop(name, None)
                 else:
-                    os.environ[DATA_DIR_ENV] = saved_data_dir
+                    os.environ[name] = str(saved[name])
             sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit
     except CliError as exc:
         print(f"sensorapp: error: {exc}", file=sys.stderr)

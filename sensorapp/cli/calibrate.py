@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=1, help="random seed of the simulated belt (default 1)")
     from .sessions import add_data_dir_argument
 
-    add_data_dir_argument(p)
+    add_data_dir_argument(p, store=False)  # calibrations live in the data folder, not in the session store
     p.set_defaults(func=run)
 
 

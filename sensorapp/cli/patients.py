@@ -153,7 +153,7 @@ def run_list(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([patient_entry(store, p, today, thresholds) for p in patients], indent=2, allow_nan=False))
         elif not patients:
-            print(f"no patients in {store.path}" + ("" if args.all else " (archived ones: --all)"))
+            print(f"no patients in {store.location.display}" + ("" if args.all else " (archived ones: --all)"))
         else:
             print(format_patients(store, patients, today, thresholds))
         return 0

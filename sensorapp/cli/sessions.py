@@ -12,10 +12,15 @@ from sensorapp.storage.errors import StorageError
 from sensorapp.storage.records import SIDES
 
 DATA_DIR_HELP = "the folder of the session store (default: $SENSORAPP_DATA_DIR, else the platform's data folder)"
+STORE_HELP = (
+    "the session store's database instead: postgresql://[user[:password]@]host/db[?sslmode=...] (password also from"
+    " PGPASSWORD or ~/.pgpass), sqlite:///path/to/sensorapp.db or a folder (default: $SENSORAPP_STORE, else SQLite in"
+    " the data folder)"
+)
 
 
-def add_data_dir_argument(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
-    """``--data-dir``: on the top-level parser (before the command) and on each store command (after it).
+def add_data_dir_argument(parser: argparse.ArgumentParser, *, top_level: bool = False, store: bool = True) -> None:
+    """``--data-dir`` (and ``--store``): on the top-level parser (before the command) and on each store command (after it).
 
     Below the top level the default is SUPPRESS, so a subcommand that is not given the option keeps
     the value given before the command instead of resetting it to None.
@@ -27,6 +32,10 @@ def add_data_dir_argument(parser: argparse.ArgumentParser, *, top_level: bool = 
         default=None if top_level else argparse.SUPPRESS,
         help=DATA_DIR_HELP,
     )
+    if store:
+        parser.add_argument(
+            "--store", metavar="URL", default=None if top_level else argparse.SUPPRESS, help=STORE_HELP
+        )
 
 
 def open_store_from_args(args: argparse.Namespace) -> Any:
@@ -36,7 +45,7 @@ def open_store_from_args(args: argparse.Namespace) -> Any:
     from . import fail
 
     try:
-        return SessionStore.open(getattr(args, "data_dir", None))
+        return SessionStore.open(getattr(args, "data_dir", None), store_url=getattr(args, "store", None))
     except StorageError as exc:
         fail(str(exc))
 
@@ -91,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([r.to_dict() for r in records], indent=2, allow_nan=False))
         elif not records:
-            print("no sessions" + (f" for {args.patient}" if args.patient else "") + f" in {store.path}")
+            print("no sessions" + (f" for {args.patient}" if args.patient else "") + f" in {store.location.display}")
         else:
             print(format_table(records))
         if store.recovered_session_ids:

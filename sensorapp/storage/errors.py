@@ -30,12 +30,22 @@ class SessionClosedError(StorageError):
     """A recorder wrote to a session that has ended (finished, or recovered by another process)."""
 
 
+class EngineError(Exception):
+    """A database engine's error other than SQLite's (PostgreSQL via psycopg): one line, no password in it."""
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
 class BundleError(StorageError):
     """A session bundle that cannot be imported: corrupt, tampered with, or not a bundle. Nothing was written."""
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """True for SQLite's SQLITE_FULL and for ENOSPC/EDQUOT from the OS."""
+    """True for SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) and ENOSPC/EDQUOT from the OS."""
+    if isinstance(exc, EngineError):
+        return exc.sqlstate == "53100"
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         if code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL:

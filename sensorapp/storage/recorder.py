@@ -46,7 +46,7 @@ from sensorapp.acquisition.blocks import SampleBlock
 from sensorapp.signal import DetectorParams
 
 from .errors import SessionClosedError, StorageError
-from .locks import RecordingLock
+from .locks import SessionLock
 from .records import SessionRecord
 from .sample_codec import SIDE_NAMES, side_code
 
@@ -68,8 +68,8 @@ class SampleSink(Protocol):
     """What a recorder needs from the store it writes one session into."""
 
     @property
-    def path(self) -> os.PathLike[str]:
-        """The store file (for messages)."""
+    def path(self) -> os.PathLike[str] | str:
+        """The store file, or a PostgreSQL store's URL with its password masked (for messages)."""
         ...
 
     def commit_segments(
@@ -99,7 +99,7 @@ class SessionRecorder:
         store: SampleSink,
         session_id: int,
         session_uuid: str,
-        lock: RecordingLock,
+        lock: SessionLock,
         *,
         side: str | None = None,
         commit_interval_s: float = 0.5,
@@ -132,8 +132,8 @@ class SessionRecorder:
     # ------------------------------------------------------------------ state
 
     @property
-    def store_path(self) -> os.PathLike[str]:
-        """The store file this recorder writes to (for messages)."""
+    def store_path(self) -> os.PathLike[str] | str:
+        """The store this recorder writes to (for messages): its file, or its URL with the password masked."""
         return self._store.path
 
     @property

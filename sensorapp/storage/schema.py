@@ -1,6 +1,8 @@
 """The store's schema and its ordered migrations.
 
-The version lives in SQLite's ``PRAGMA user_version``. Each step runs in its
+The version lives in SQLite's ``PRAGMA user_version``, or on PostgreSQL in the
+one-row table ``sensorapp_schema``. The steps are written in SQLite's dialect;
+``engines.PgConnection`` runs them on PostgreSQL. Each step runs in its
 own transaction together with the version bump, so a failed step leaves the
 store exactly at the previous version. A store newer than this code is never
 touched. Add a step by appending to ``MIGRATIONS``; never edit a released one.
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SchemaTooNewError, StorageError, storage_error
+from .engines import DbConnection, PgConnection, begin_write
+from .errors import EngineError, SchemaTooNewError, StorageError, storage_error
 from .sample_codec import SIDE_CODES, decode_f8, samples_sha256
 
 
@@ -26,10 +29,10 @@ from .sample_codec import SIDE_CODES, decode_f8, samples_sha256
 class Migration:
     version: int  # the schema version after this step
     description: str
-    apply: Callable[[sqlite3.Connection], None]
+    apply: Callable[[DbConnection], None]
 
 
-def _v1_initial(conn: sqlite3.Connection) -> None:
+def _v1_initial(conn: DbConnection) -> None:
     # One execute per statement: executescript() would COMMIT the migration's transaction first.
     for statement in _split_ddl(
         """
@@ -94,7 +97,7 @@ def _split_ddl(script: str) -> list[str]:
     return [stmt.strip() for stmt in script.split(";") if stmt.strip()]
 
 
-def _v2_recovery_and_identity(conn: sqlite3.Connection) -> None:
+def _v2_recovery_and_identity(conn: DbConnection) -> None:
     """Crash-recovery bookkeeping, a content hash for import de-duplication, and a history index."""
     for ddl in (
         "ALTER TABLE sessions ADD COLUMN end_reason TEXT",
@@ -131,7 +134,7 @@ def _v2_recovery_and_identity(conn: sqlite3.Connection) -> None:
 UNASSIGNED_PATIENT_NAME = "Unassigned"
 
 
-def _v3_caseload(conn: sqlite3.Connection) -> None:
+def _v3_caseload(conn: DbConnection) -> None:
     """Patients' clinic details, prescriptions with history, pain per session, advice decisions.
 
     Sessions filed under no patient are filed under one: the patient name the
@@ -221,12 +224,32 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
+PG_VERSION_TABLE = "sensorapp_schema"
+MIGRATION_LOCK_KEY = 0x5E_45_0A_98  # PostgreSQL advisory lock: one process migrates at a time
+
+
+def schema_version(conn: DbConnection) -> int:
+    if isinstance(conn, PgConnection):
+        exists = conn.execute("SELECT to_regclass('public.sensorapp_schema') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return 0
+        row = conn.execute("SELECT version FROM sensorapp_schema").fetchone()
+        return int(row[0]) if row else 0
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def _set_schema_version(conn: DbConnection, version: int) -> None:
+    if isinstance(conn, PgConnection):
+        conn.execute("CREATE TABLE IF NOT EXISTS sensorapp_schema (version INTEGER NOT NULL)")
+        conn.execute("DELETE FROM sensorapp_schema")
+        conn.execute("INSERT INTO sensorapp_schema (version) VALUES (?) RETURNING version", (int(version),))
+        return
+    # PRAGMA takes no bound parameters; the value is an int from this module, not user input.
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+
+
 def migrate(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     *,
     steps: Sequence[Migration] = MIGRATIONS,
     target: int | None = None,
@@ -235,8 +258,11 @@ def migrate(
     """Bring the store up to ``target`` (default: the last step); returns the versions applied.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``). With
-    ``backup_to``, a store that already holds data is copied there (SQLite
-    online backup) before the first step. Raises SchemaTooNewError for a store
+    ``backup_to``, a SQLite store that already holds data is copied there
+    (SQLite online backup) before the first step (a PostgreSQL server is
+    backed up by its administrator, e.g. with pg_dump). Each step re-reads the
+    version inside its write transaction, so two processes opening a new store
+    at once apply each step once. Raises SchemaTooNewError for a store
     newer than ``steps`` and StorageError when a step fails (the store then
     stays at the last version that succeeded).
     """
@@ -244,6 +270,18 @@ def migrate(
     if versions != list(range(1, len(steps) + 1)):
         raise ValueError(f"migration steps must be numbered 1, 2, 3...; got {versions}")
     target = len(steps) if target is None else target
+    if not isinstance(conn, PgConnection):
+        return _migrate(conn, steps, target, backup_to)
+    # Held across the steps, taken before any of their transactions begins: a transaction that began
+    # before another process's step committed would not see that step's new tables in its catalog cache.
+    conn.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK_KEY,))
+    try:
+        return _migrate(conn, steps, target, backup_to)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK_KEY,))
+
+
+def _migrate(conn: DbConnection, steps: Sequence[Migration], target: int, backup_to: Path | None) -> list[int]:
     current = schema_version(conn)
     if current > len(steps):
         raise SchemaTooNewError(
@@ -251,21 +289,23 @@ def migrate(
             "it was not changed: update sensorapp to open it"
         )
     pending = [s for s in steps if current < s.version <= target]
-    if pending and current > 0 and backup_to is not None:
+    if pending and current > 0 and backup_to is not None and isinstance(conn, sqlite3.Connection):
         try:
             backup = sqlite3.connect(backup_to)
             with backup:
                 conn.backup(backup)
             backup.close()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, EngineError, OSError) as exc:
             raise storage_error(exc, f"back up the store to {backup_to} before upgrading it") from None
     applied: list[int] = []
     for step in pending:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_write(conn)
+            if schema_version(conn) >= step.version:  # another process applied it meanwhile
+                conn.execute("COMMIT")
+                continue
             step.apply(conn)
-            # PRAGMA takes no bound parameters; the value is an int from this module, not user input.
-            conn.execute(f"PRAGMA user_version = {int(step.version)}")
+            _set_schema_version(conn, step.version)
             conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:

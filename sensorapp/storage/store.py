@@ -1,4 +1,4 @@
-"""The session store: one SQLite file (WAL) holding patients, sessions, reps and every raw sample.
+"""The session store: patients, sessions, reps and every raw sample, in one SQLite file (WAL) or a PostgreSQL database.
 
 Open it with ``SessionStore.open()``: that creates or upgrades the schema and
 recovers any session whose recorder died (a crash, a kill): such a session is
@@ -37,6 +37,18 @@ from sensorapp.signal import (
     summarize,
 )
 
+from .engines import (
+    ENGINE_ERRORS,
+    SQLITE,
+    AdvisoryLock,
+    DbConnection,
+    DbCursor,
+    PgConnection,
+    StoreLocation,
+    begin_write,
+    parse_store_url,
+    store_from_environment,
+)
 from .errors import (
     PatientNotFoundError,
     SessionClosedError,
@@ -104,7 +116,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def inserted_row_id(cur: sqlite3.Cursor) -> int:
+def inserted_row_id(cur: DbCursor) -> int:
     """The id of the row an INSERT on ``cur`` just added."""
     if cur.lastrowid is None:  # only after a statement that inserted nothing
         raise StorageError("the database did not report the new row's id")
@@ -112,12 +124,23 @@ def inserted_row_id(cur: sqlite3.Cursor) -> int:
 
 
 class SessionStore:
-    """Patients, sessions, reps and raw samples in ``<data dir>/sensorapp.db``."""
+    """Patients, sessions, reps and raw samples in ``<data dir>/sensorapp.db`` or a PostgreSQL database."""
 
-    def __init__(self, conn: sqlite3.Connection, data_dir: Path, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        conn: DbConnection,
+        data_dir: Path,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        location: StoreLocation | None = None,
+    ) -> None:
         self._conn = conn
-        self.data_dir = data_dir
-        self.path = data_dir / DB_FILENAME
+        self.data_dir = data_dir  # local files: recording locks (SQLite), clinic thresholds
+        self.location = location or StoreLocation(SQLITE, sqlite_path=data_dir / DB_FILENAME)
+        self.engine = self.location.engine
+        # The SQLite file; for PostgreSQL, where a SQLite store would be (never opened): code that reads the
+        # file directly is SQLite-only and checks ``engine``.
+        self.path = self.location.sqlite_path or data_dir / DB_FILENAME
         self._now = now
         self._live_session_ids: set[int] = set()
         self.recovered_session_ids: list[int] = []
@@ -132,19 +155,33 @@ class SessionStore:
         *,
         recover: bool = True,
         now: Callable[[], datetime] = _utc_now,
+        store_url: str | None = None,
     ) -> SessionStore:
         """Open (creating or upgrading) the store in ``data_dir`` (default: see ``paths.default_data_dir``).
 
-        With ``recover`` (the default), sessions left open by a recorder that
-        died are closed as incomplete and re-analysed (``recovered_session_ids``).
-        Raises StorageError (SchemaTooNewError for a store from a newer app).
+        ``store_url`` (``postgresql://...``, ``sqlite:///file.db`` or a folder)
+        names the database instead; without it and without ``data_dir``,
+        ``$SENSORAPP_STORE`` does when set. ``data_dir`` still holds the local
+        files (clinic thresholds). With ``recover`` (the default), sessions left
+        open by a recorder that died are closed as incomplete and re-analysed
+        (``recovered_session_ids``). Raises StorageError (SchemaTooNewError for
+        a store from a newer app).
         """
+        location = parse_store_url(store_url) if store_url else (store_from_environment() if data_dir is None else None)
+        if location is not None and location.engine != SQLITE:
+            return cls._open_postgresql(location, data_dir, recover=recover, now=now)
+        if location is not None and location.sqlite_path is not None and data_dir is None:
+            data_dir = location.sqlite_path.parent
         folder = Path(data_dir) if data_dir is not None else default_data_dir()
         try:
             ensure_private_dir(folder)
         except OSError as exc:
             raise storage_error(exc, f"create the data folder {folder}") from None
-        path = folder / DB_FILENAME
+        path = location.sqlite_path if location is not None and location.sqlite_path is not None else folder / DB_FILENAME
+        try:
+            ensure_private_dir(path.parent)
+        except OSError as exc:
+            raise storage_error(exc, f"create the folder {path.parent}") from None
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
         except sqlite3.Error as exc:
@@ -157,14 +194,38 @@ class SessionStore:
                 raise StorageError(f"the session store {path} cannot use write-ahead logging (journal mode {mode!r})")
             conn.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut, not only a crash
             conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn, backup_to=folder / f"{DB_FILENAME}.before-v{SCHEMA_VERSION}.bak")
+            migrate(conn, backup_to=path.parent / f"{path.name}.before-v{SCHEMA_VERSION}.bak")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"{path} is not a sensorapp session store or is damaged ({exc})") from None
         except BaseException:
             conn.close()
             raise
-        store = cls(conn, folder, now=now)
+        store = cls(conn, folder, now=now, location=StoreLocation(SQLITE, sqlite_path=path))
+        if recover:
+            store.recover_interrupted()
+        return store
+
+    @classmethod
+    def _open_postgresql(
+        cls,
+        location: StoreLocation,
+        data_dir: str | os.PathLike[str] | None,
+        *,
+        recover: bool,
+        now: Callable[[], datetime],
+    ) -> SessionStore:
+        folder = Path(data_dir) if data_dir is not None else default_data_dir()
+        conn = PgConnection.connect(location)
+        try:
+            migrate(conn)
+        except ENGINE_ERRORS as exc:
+            conn.close()
+            raise StorageError(f"{location.display} is not a usable sensorapp store ({exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, folder, now=now, location=location)
         if recover:
             store.recover_interrupted()
         return store
@@ -182,20 +243,26 @@ class SessionStore:
     def locks_dir(self) -> Path:
         return self.data_dir / LOCKS_DIRNAME
 
-    def _lock_for(self, session_uuid: str) -> RecordingLock:
+    def _lock_for(self, session_uuid: str) -> RecordingLock | AdvisoryLock:
+        if isinstance(self._conn, PgConnection):
+            return AdvisoryLock(self._conn, session_uuid)
         return RecordingLock(self.locks_dir / f"{session_uuid}.lock")
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; any error rolls back and becomes a StorageError saying what failed."""
+    def _transaction(self, doing: str, *, serialise_writers: bool = True) -> Iterator[DbConnection]:
+        """BEGIN IMMEDIATE ... COMMIT; any error rolls back and becomes a StorageError saying what failed.
+
+        On PostgreSQL, ``serialise_writers=False`` lets a transaction that only
+        touches its own session's rows (a recorder's commit) run beside others.
+        """
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+            begin_write(self._conn, serialise_writers=serialise_writers)
+        except ENGINE_ERRORS as exc:
             raise storage_error(exc, doing) from None
         try:
             yield self._conn
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except ENGINE_ERRORS as exc:
             self._rollback()
             raise storage_error(exc, doing) from exc
         except BaseException:
@@ -206,13 +273,13 @@ class SessionStore:
         if self._conn.in_transaction:
             try:
                 self._conn.execute("ROLLBACK")
-            except sqlite3.Error:  # SQLite may have rolled back by itself (e.g. on SQLITE_FULL)
+            except ENGINE_ERRORS:  # SQLite may have rolled back by itself (e.g. on SQLITE_FULL)
                 pass
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except ENGINE_ERRORS as exc:
             raise storage_error(exc, "read the session store") from None
 
     # ------------------------------------------------------------------ patients
@@ -290,7 +357,7 @@ class SessionStore:
         return self.patient(patient_id)
 
     @staticmethod
-    def _check_external_id_free(conn: sqlite3.Connection, external_id: str | None, patient_id: int | None) -> None:
+    def _check_external_id_free(conn: DbConnection, external_id: str | None, patient_id: int | None) -> None:
         # Checked in the write transaction so the message names the other patient (the unique index is the backstop).
         if external_id is None:
             return
@@ -575,7 +642,7 @@ class SessionStore:
         recovered by another process that found no live recorder).
         """
         seq = first_seq
-        with self._transaction("save the recorded samples") as conn:
+        with self._transaction("save the recorded samples", serialise_writers=False) as conn:
             cur = conn.execute(
                 "UPDATE sessions SET last_saved_at = ?, sample_count = ?, duration_s = ? WHERE id = ? AND ended_at IS NULL",
                 (utc_iso(self._now()), sample_count, duration_s, session_id),
@@ -587,7 +654,7 @@ class SessionStore:
 
     @staticmethod
     def _insert_chunks(
-        conn: sqlite3.Connection, session_id: int, seq: int, segments: Sequence[SampleSegment], *, chunk_samples: int
+        conn: DbConnection, session_id: int, seq: int, segments: Sequence[SampleSegment], *, chunk_samples: int
     ) -> int:
         for seg in segments:
             for lo in range(0, seg.t_s.size, chunk_samples):
@@ -734,12 +801,12 @@ class SessionStore:
         return summary, analysis
 
     @staticmethod
-    def _replace_reps(conn: sqlite3.Connection, session_id: int, summary: SessionSummary) -> None:
+    def _replace_reps(conn: DbConnection, session_id: int, summary: SessionSummary) -> None:
         conn.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
         SessionStore._insert_reps(conn, session_id, summary.reps)
 
     @staticmethod
-    def _insert_reps(conn: sqlite3.Connection, session_id: int, reps: Sequence[Rep]) -> None:
+    def _insert_reps(conn: DbConnection, session_id: int, reps: Sequence[Rep]) -> None:
         for rep in reps:
             conn.execute(
                 "INSERT INTO reps (session_id, side, rep_index, onset_s, release_s, hold_s, baseline_n, plateau_n, peak_n,"
@@ -772,6 +839,19 @@ class SessionStore:
                 f"SELECT {_SESSION_COLUMNS} {_SESSION_FROM} WHERE s.patient_id = ? ORDER BY s.started_at, s.id", (patient_id,)
             )
         return [_session_from_row(r) for r in rows]
+
+    def latest_change(self) -> tuple[Any, ...]:
+        """A cheap token that changes when a session or patient is added, ends or is deleted (by anyone).
+
+        For a screen to poll: a recorder's progress commits do not change it, so
+        History is not redrawn twice a second while someone records.
+        """
+        return tuple(
+            self._read(
+                "SELECT count(*), coalesce(max(id), 0), max(ended_at),"
+                " (SELECT count(*) FROM patients), (SELECT coalesce(max(id), 0) FROM patients) FROM sessions"
+            )[0]
+        )
 
     def last_session(self, patient_id: int) -> SessionRecord | None:
         """The patient's most recently started session, or None."""
@@ -911,7 +991,7 @@ class SessionStore:
         reps: Sequence[Rep],
         summary: Mapping[str, Any] | None,
         analysis: Mapping[str, Any] | None,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         prescription: Mapping[str, Any] | None = None,
         pain_before: int | None = None,
         pain_after: int | None = None,
@@ -972,8 +1052,9 @@ class _RecorderSink:
         self._store = store
 
     @property
-    def path(self) -> os.PathLike[str]:
-        return self._store.path
+    def path(self) -> os.PathLike[str] | str:
+        store = self._store
+        return store.path if store.engine == SQLITE else store.location.display
 
     def commit_segments(
         self, session_id: int, first_seq: int, segments: Sequence[SampleSegment], sample_count: int, duration_s: float

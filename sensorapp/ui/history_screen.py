@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -46,6 +46,7 @@ SESSION_COLUMN_TIPS = (
     "Pain in the hip before \u2192 after the session, 0 (none) to 10 (worst imaginable); \u2013 when not asked or skipped",
 )
 DAY_S = 86400.0
+CHANGE_POLL_MS = 3000  # how often a shown History screen asks the store whether anything changed
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)", "bundle": "Session bundles (*.zip)"}
 
 
@@ -190,17 +191,48 @@ class HistoryScreen(QWidget):
         lay.addWidget(self.status)
         self._session_ids: list[int] = []
         controller.history_changed.connect(self.refresh)
+        # Sessions recorded in other rooms (a shared PostgreSQL store) or by `sensorapp record` appear
+        # without a click: while the screen is shown, a cheap query every few seconds says whether to redraw.
+        self._seen_change: tuple[object, ...] | None = None
+        self.change_poll = QTimer(self)
+        self.change_poll.setInterval(CHANGE_POLL_MS)
+        self.change_poll.timeout.connect(self.poll_changes)
 
     # ------------------------------------------------------------ data
 
     def showEvent(self, event: object) -> None:
         self.refresh()
+        self.change_poll.start()
         super().showEvent(event)  # type: ignore[arg-type]
+
+    def hideEvent(self, event: object) -> None:
+        self.change_poll.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def poll_changes(self) -> bool:
+        """Redraw when the store changed since the last look; True when it did."""
+        store = self.controller.store
+        if store is None:
+            return False
+        try:
+            change = store.latest_change()
+        except StorageError as exc:
+            self.status.setText(str(exc))
+            return False
+        if change == self._seen_change:
+            return False
+        self.refresh()
+        return True
 
     def refresh(self) -> None:
         store = self.controller.store
         if store is None:
             self.status.setText(f"No session store: {self.controller.store_error or 'not opened'}")
+            return
+        try:
+            self._seen_change = store.latest_change()
+        except StorageError as exc:
+            self.status.setText(str(exc))
             return
         current = self.patient.currentData()
         self.patient.blockSignals(True)

@@ -62,3 +62,8 @@ def sensorapp(*args: str, timeout: float = 120, env: dict[str, str] | None = Non
     return subprocess.run(
         [sys.executable, "-m", "sensorapp", *args], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def reopen(store: SessionStore, **kwargs: Any) -> SessionStore:
+    """Another connection to the same store, whatever its engine (what a second process or workstation opens)."""
+    return SessionStore.open(store.data_dir, store_url=store.location.url, **kwargs)

@@ -97,6 +97,7 @@ def test_a_store_newer_than_v3_is_still_refused(tmp_path: Path) -> None:
         SessionStore.open(data)
 
 
+@pytest.mark.both_engines
 def test_patients_carry_their_clinic_details_and_validate_them(store: SessionStore) -> None:
     p = store.add_patient(
         "  Carla  Diaz ", external_id="  MRN-0042 ", birth_year=1961, sex="female", involved_side="right",
@@ -130,6 +131,7 @@ def test_patients_carry_their_clinic_details_and_validate_them(store: SessionSto
     assert store.add_patient("E2").external_id is None
 
 
+@pytest.mark.both_engines
 def test_update_patient_changes_only_what_is_given_and_archives(store: SessionStore) -> None:
     a = store.add_patient("Anna", external_id="A1", birth_year=1980)
     b = store.add_patient("Bea", external_id="B1")
@@ -148,6 +150,7 @@ def test_update_patient_changes_only_what_is_given_and_archives(store: SessionSt
         store.update_patient(b.id, archived=1)  # type: ignore[arg-type]
 
 
+@pytest.mark.both_engines
 def test_resolve_patient_takes_an_id_an_external_id_or_a_unique_name(store: SessionStore) -> None:
     anna = store.add_patient("Anna", external_id="MRN-7")
     bob = store.add_patient("Bob")
@@ -193,6 +196,7 @@ def test_prescriptions_keep_their_history_and_the_newest_is_current(tmp_path: Pa
     store.close()
 
 
+@pytest.mark.both_engines
 def test_a_session_stores_its_prescription_snapshot_and_takes_its_protocol(store: SessionStore) -> None:
     p = store.add_patient("Anna")
     current = store.set_prescription(p.id, Prescription(reps_per_side=5, hold_s=8, first_side="right"))
@@ -208,6 +212,7 @@ def test_a_session_stores_its_prescription_snapshot_and_takes_its_protocol(store
     assert store.session(record.id).to_dict()["prescription"]["reps_per_side"] == 5
 
 
+@pytest.mark.both_engines
 def test_pain_before_and_after_are_stored_validated_and_shown(store: SessionStore) -> None:
     record = record_session(store, patient_id=store.add_patient("Anna").id, reps_per_side=1)
     assert (record.pain_before, record.pain_after) == (None, None)

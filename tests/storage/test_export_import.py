@@ -31,6 +31,7 @@ def test_formula_triggers_are_neutralised(text: str, expected: str) -> None:
     assert neutralise_csv_text(text) == expected
 
 
+@pytest.mark.both_engines
 def test_csv_export_is_the_samples_format_with_negative_forces_as_numbers(store: SessionStore, tmp_path: Path) -> None:
     patient = store.add_patient('=HYPERLINK("http://x","y")')
     record = record_session(store, patient_id=patient.id, reps_per_side=2, offset_n=-20.0)  # tared below zero at rest
@@ -56,6 +57,7 @@ def test_csv_export_is_the_samples_format_with_negative_forces_as_numbers(store:
     assert rows[0]["side"] == "left" and rows[0]["target_met"] in ("true", "false")
 
 
+@pytest.mark.both_engines
 def test_json_export_has_the_session_reps_and_metrics_as_strict_json(store: SessionStore, tmp_path: Path) -> None:
     record = record_session(store, patient_id=store.add_patient("Ann", body_mass_kg=65).id, reps_per_side=2)
     path = export_json(store, record.id, tmp_path / "s.json")
@@ -73,6 +75,7 @@ def test_json_export_has_the_session_reps_and_metrics_as_strict_json(store: Sess
     assert (data["session"]["pain_before"], data["session"]["pain_after"], data["session"]["prescription"]) == (None, None, None)
 
 
+@pytest.mark.both_engines
 def test_json_export_shows_the_sessions_prescription_pain_and_the_patients_clinic_details(store: SessionStore, tmp_path: Path) -> None:
     from sensorapp.clinic.prescription import Prescription
 

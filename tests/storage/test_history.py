@@ -15,6 +15,7 @@ from sensorapp.storage.history import adherence, patient_trend
 from sensorapp.storage.store import SessionStore
 
 
+@pytest.mark.both_engines
 def test_trend_per_side_and_lsi_band_come_from_each_session(store: SessionStore) -> None:
     anna = store.add_patient("Anna", involved_side="left")
     other = store.add_patient("Ben")
@@ -48,6 +49,7 @@ def test_trend_per_side_and_lsi_band_come_from_each_session(store: SessionStore)
     json.dumps(trend.to_dict())
 
 
+@pytest.mark.both_engines
 def test_incomplete_sessions_can_be_left_out_of_the_trend(store: SessionStore) -> None:
     a = record_session(store, reps_per_side=1, started_at=utc(2026, 3, 1))
     rec = store.begin_session(started_at=utc(2026, 3, 2))
@@ -59,6 +61,7 @@ def test_incomplete_sessions_can_be_left_out_of_the_trend(store: SessionStore) -
     assert np.isnan(patient_trend(store, None).side("left").plateau_n[1])
 
 
+@pytest.mark.both_engines
 def test_adherence_counts_sessions_per_local_day_against_two_to_three(store: SessionStore) -> None:
     kim = store.add_patient("Kim")
     plus2 = timezone(timedelta(hours=2))

@@ -55,8 +55,14 @@ def test_no_store_writes_only_the_csv(tmp_path: Path, _private_data_dir: Path) -
     assert not (_private_data_dir / "sensorapp.db").exists()
 
 
-def _committed_t(db: Path) -> float | None:
+def _committed_t(db: Path, store_url: str | None = None) -> float | None:
     """Latest committed device time, read as another process would (None before the first commit)."""
+    if store_url is not None:
+        import psycopg
+
+        with psycopg.connect(store_url, autocommit=True) as pg:
+            value = pg.execute("SELECT max(t_last_s) FROM sample_chunks").fetchone()
+        return None if value is None or value[0] is None else float(value[0])
     if not db.exists():
         return None
     try:
@@ -70,7 +76,10 @@ def _committed_t(db: Path) -> float | None:
     return None if row is None or row[0] is None else float(row[0])
 
 
-def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tmp_path: Path, _private_data_dir: Path) -> None:
+@pytest.mark.both_engines
+def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(
+    tmp_path: Path, _private_data_dir: Path, store_url: str | None
+) -> None:
     out = tmp_path / "killed.csv"
     db = _private_data_dir / "sensorapp.db"
     # "Lost" is what the recorder had received and the store does not hold. `record` on a terminal redraws its
@@ -79,7 +88,8 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
     # on a busy machine: a starved process has not received what the belt would have produced by then.)
     master, slave = os.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sensorapp", "record", "--simulate", "--speed", str(SPEED), "--side", "left", "--patient", "Ada", "--out", str(out)],
+        [sys.executable, "-m", "sensorapp", "record", "--simulate", "--speed", str(SPEED), "--side", "left", "--patient", "Ada", "--out", str(out),
+         *(["--store", store_url] if store_url else [])],
         stdout=subprocess.DEVNULL,
         stderr=slave,
         text=True,
@@ -100,7 +110,7 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
                 statuses = STATUS.findall(shown)
                 if statuses:
                     received_s = float(statuses[-1])
-            t = _committed_t(db)
+            t = _committed_t(db, store_url)
             if t is not None:
                 observations.append((time.monotonic(), t))
             assert proc.poll() is None, shown
@@ -119,7 +129,7 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
     assert len({t for _, t in observations}) >= 4  # commits were seen as it ran (their timing: test_recorder.py)
     seen_t = max(t for _, t in observations)
 
-    store = SessionStore.open(_private_data_dir)
+    store = SessionStore.open(_private_data_dir, store_url=store_url)
     (record,) = store.sessions()
     assert store.recovered_session_ids == [record.id]
     assert (record.state, record.end_reason, record.patient_name) == ("incomplete", "interrupted", "Ada")
@@ -130,7 +140,7 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
     # At --speed 20 the recorder commits every 0.5 s of the source's pace (10 s of device time): a kill loses
     # less than that plus one notification of what it had received.
     lost_s = received_s - samples.t_s[-1]
-    print(f"record sigkill: received >= {received_s:.2f} s, stored up to {samples.t_s[-1]:.2f} s: lost {lost_s:.2f} s of device time ({lost_s / SPEED:.2f} s at the source's pace)")
+    print(f"record sigkill ({store.engine}): received >= {received_s:.2f} s, stored up to {samples.t_s[-1]:.2f} s: lost {lost_s:.2f} s of device time ({lost_s / SPEED:.2f} s at the source's pace)")
     assert lost_s <= 0.5 * SPEED + 0.1, f"lost {lost_s:.1f} s of device time that the recorder had received"
     assert record.sample_count == len(samples)
     # The CSV written alongside holds the same samples (to its 4 decimals) up to where either stops.
@@ -143,5 +153,5 @@ def test_sigkill_of_a_recording_loses_at_most_about_a_second_and_is_recovered(tm
     assert len(reps) >= 3
     assert [rep_to_json(r) for r in reps] == [rep_to_json(r) for r in analyze_recording(samples.t_s, samples.force_n, "left")]
     store.close()
-    listing = json.loads(sensorapp("sessions", "--json").stdout)
+    listing = json.loads(sensorapp("sessions", "--json", *(["--store", store_url] if store_url else [])).stdout)
     assert listing[0]["complete"] is False and listing[0]["state"] == "incomplete"

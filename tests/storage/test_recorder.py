@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from storage_helpers import patient_recording, record_session
+from storage_helpers import patient_recording, record_session, reopen
 
 from sensorapp.acquisition.blocks import SampleBlock
 from sensorapp.signal import DetectorParams, analyze_recording
@@ -28,15 +28,16 @@ class FakeClock:
         return self.now
 
 
-def _committed(data_dir: Path, session_id: int) -> int:
+def _committed(store: SessionStore, session_id: int) -> int:
     """Samples another connection can see: what is committed (and so survives a crash)."""
-    other = SessionStore.open(data_dir, recover=False)
+    other = reopen(store, recover=False)
     try:
         return len(other.samples(session_id))
     finally:
         other.close()
 
 
+@pytest.mark.both_engines
 def test_samples_are_committed_within_the_interval_of_wall_time(store: SessionStore) -> None:
     clock = FakeClock()
     rec = store.begin_session(side="left", commit_interval_s=0.5, clock=clock)
@@ -49,13 +50,14 @@ def test_samples_are_committed_within_the_interval_of_wall_time(store: SessionSt
         assert rec.seconds_since_commit < 0.5 or rec.samples_pending == 0
         worst_uncommitted_s = max(worst_uncommitted_s, rec.samples_pending / 1000.0)
         if i in (480, 1480):  # just before / after a commit boundary, check what another process sees
-            assert _committed(store.data_dir, rec.session_id) == rec.samples_committed
+            assert _committed(store, rec.session_id) == rec.samples_committed
     assert rec.commits == 5  # 3 s of wall time / 0.5 s (last commit at 3.0 s)
     assert worst_uncommitted_s <= 0.5 + 1e-9
     assert rec.samples_committed + rec.samples_pending == 3000
     rec.finish()
 
 
+@pytest.mark.both_engines
 def test_a_quiet_stream_is_committed_by_flush_if_due(store: SessionStore) -> None:
     clock = FakeClock()
     rec = store.begin_session(clock=clock)
@@ -66,15 +68,17 @@ def test_a_quiet_stream_is_committed_by_flush_if_due(store: SessionStore) -> Non
     assert rec.samples_committed == 0
     clock.now += 0.2
     rec.flush_if_due()
-    assert rec.samples_committed == 5 and _committed(store.data_dir, rec.session_id) == 5
+    assert rec.samples_committed == 5 and _committed(store, rec.session_id) == 5
     rec.discard()
 
 
+@pytest.mark.both_engines
 def test_commit_interval_above_one_second_is_refused(store: SessionStore) -> None:
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         store.begin_session(commit_interval_s=2.0)
 
 
+@pytest.mark.both_engines
 def test_side_changes_label_samples_and_reps(store: SessionStore) -> None:
     record = record_session(store, reps_per_side=3)
     samples = store.samples(record.id)
@@ -94,6 +98,7 @@ def test_side_changes_label_samples_and_reps(store: SessionStore) -> None:
     assert record.summary is not None and record.symmetry is not None
 
 
+@pytest.mark.both_engines
 def test_finish_compacts_the_small_commit_chunks(store: SessionStore) -> None:
     clock = FakeClock()
     rec = store.begin_session(side="left", clock=clock)
@@ -108,6 +113,7 @@ def test_finish_compacts_the_small_commit_chunks(store: SessionStore) -> None:
     np.testing.assert_array_equal(store.samples(record.id).t_s, t)
 
 
+@pytest.mark.both_engines
 def test_samples_that_cannot_be_analysed_are_dropped_and_counted(store: SessionStore) -> None:
     rec = store.begin_session()
     rec.add_samples(np.array([0.0, 0.01, 0.02]), np.array([1.0, 2.0, 3.0]))
@@ -122,6 +128,7 @@ def test_samples_that_cannot_be_analysed_are_dropped_and_counted(store: SessionS
     assert rec.dropped_samples == 4
 
 
+@pytest.mark.both_engines
 def test_an_aborted_session_is_kept_as_incomplete_and_a_discarded_one_is_gone(store: SessionStore) -> None:
     rec = store.begin_session()
     rec.add_samples(np.arange(100) * 0.01, np.zeros(100))
@@ -137,11 +144,12 @@ def test_an_aborted_session_is_kept_as_incomplete_and_a_discarded_one_is_gone(st
     assert store._read("SELECT count(*) FROM sample_chunks WHERE session_id = ?", (rec2.session_id,))[0][0] == 0
 
 
+@pytest.mark.both_engines
 def test_a_live_recording_is_not_recovered_by_another_store(store: SessionStore) -> None:
     rec = store.begin_session()
     rec.add_samples(np.arange(10) * 0.01, np.zeros(10))
     rec.flush()
-    other = SessionStore.open(store.data_dir)  # as `sensorapp sessions` would, while the GUI records
+    other = reopen(store)  # as `sensorapp sessions` would, while the GUI records
     assert other.recovered_session_ids == []
     assert other.session(rec.session_id).state == "recording"
     with pytest.raises(Exception, match="being recorded"):
@@ -151,6 +159,7 @@ def test_a_live_recording_is_not_recovered_by_another_store(store: SessionStore)
     assert rec.finish().sample_count == 20
 
 
+@pytest.mark.both_engines
 def test_a_recorder_whose_session_was_closed_elsewhere_stops(store: SessionStore) -> None:
     rec = store.begin_session()
     rec.add_samples(np.arange(10) * 0.01, np.zeros(10))
@@ -224,6 +233,7 @@ def test_a_killed_recorder_loses_only_its_uncommitted_batch_and_is_recovered(tmp
     again.close()
 
 
+@pytest.mark.both_engines
 def test_the_protocol_is_validated_and_extra_keys_are_kept(store: SessionStore) -> None:
     with pytest.raises(ValueError, match="first_side"):
         store.begin_session(protocol={"first_side": "middle"})
@@ -236,19 +246,21 @@ def test_the_protocol_is_validated_and_extra_keys_are_kept(store: SessionStore) 
     assert record.target_hold_s == 8.0 and record.summary["target_hold_s"] == 8.0
 
 
+@pytest.mark.both_engines
 def test_a_session_that_cannot_be_recovered_does_not_stop_the_store_from_opening(store: SessionStore) -> None:
     rec = store.begin_session()
     rec.add_samples(np.arange(10) * 0.01, np.zeros(10))
     rec.flush()
     store._conn.execute("UPDATE sample_chunks SET force_n = ? WHERE session_id = ?", (b"garbage", rec.session_id))
     rec._lock.release()  # as if the process had died
-    other = SessionStore.open(store.data_dir)
+    other = reopen(store)
     assert other.recovered_session_ids == []
     assert len(other.recovery_errors) == 1 and "corrupt sample chunk" in other.recovery_errors[0]
     assert other.session(rec.session_id).state == "recording"  # left as it was, tried again next time
     other.close()
 
 
+@pytest.mark.both_engines
 def test_a_burst_is_committed_every_half_second_of_device_time_while_the_wall_clock_stands_still(store: SessionStore) -> None:
     # A CPU-starved process wakes up and receives 4 s of samples at once: no wall time passes inside the burst,
     # so only the device-time rule can commit it. A kill at any point of the burst may lose < 0.5 s of it.
@@ -260,12 +272,13 @@ def test_a_burst_is_committed_every_half_second_of_device_time_while_the_wall_cl
         committed_before.append(rec.samples_committed)
         rec.add_block(SampleBlock(t[i : i + 20], np.zeros(20)))
         assert rec.pending_span_s < rec.commit_span_s
-        assert _committed(store.data_dir, rec.session_id) == rec.samples_committed
+        assert _committed(store, rec.session_id) == rec.samples_committed
     assert rec.commits == 7  # 4 s of device time / 0.5 s; the last 0.5 s still pending
     assert t[rec.samples_committed - 1] - t[0] >= 3.5
     rec.finish()
 
 
+@pytest.mark.both_engines
 def test_one_long_array_is_committed_in_half_second_pieces_before_the_rest_is_buffered(store: SessionStore) -> None:
     clock = FakeClock()
     rec = store.begin_session(clock=clock)
@@ -274,10 +287,11 @@ def test_one_long_array_is_committed_in_half_second_pieces_before_the_rest_is_bu
     assert rec.commits == 19 and rec.pending_span_s < 0.5
     chunks = store._read("SELECT t_first_s, t_last_s FROM sample_chunks WHERE session_id = ? ORDER BY seq", (rec.session_id,))
     assert [round(b - a, 3) for a, b in chunks] == [0.5] * 19
-    assert _committed(store.data_dir, rec.session_id) == rec.samples_committed == 19 * 501
+    assert _committed(store, rec.session_id) == rec.samples_committed == 19 * 501
     rec.finish()
 
 
+@pytest.mark.both_engines
 def test_a_failed_commit_keeps_the_whole_burst_and_is_retried_by_wall_time_only(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> None:
     from sensorapp.storage.errors import StorageFullError
 
@@ -304,6 +318,7 @@ def test_a_failed_commit_keeps_the_whole_burst_and_is_retried_by_wall_time_only(
     np.testing.assert_array_equal(rec.finish() and store.samples(rec.session_id).t_s, np.append(t, 3.0))
 
 
+@pytest.mark.both_engines
 def test_commit_span_must_be_positive(store: SessionStore) -> None:
     with pytest.raises(ValueError, match="commit_span_s"):
         store.begin_session(commit_span_s=0.0)

@@ -154,6 +154,7 @@ def test_a_file_that_is_not_a_store_gives_a_clear_error(tmp_path: Path) -> None:
         SessionStore.open(data)
 
 
+@pytest.mark.both_engines
 def test_sql_is_parameterised_hostile_text_is_stored_verbatim(store: SessionStore) -> None:
     hostile = "Robert'); DROP TABLE sessions; --"
     patient = store.add_patient(hostile, involved_side="left")
@@ -166,6 +167,7 @@ def test_sql_is_parameterised_hostile_text_is_stored_verbatim(store: SessionStor
         store.find_session("%%%%%%%%%%")
 
 
+@pytest.mark.both_engines
 def test_patient_fields_are_validated(store: SessionStore) -> None:
     with pytest.raises(ValueError, match="name"):
         store.add_patient("   ")
@@ -182,6 +184,7 @@ def test_patient_fields_are_validated(store: SessionStore) -> None:
         store.patient_by_name("Anna B")
 
 
+@pytest.mark.both_engines
 def test_session_lookup_by_id_uuid_and_prefix(store: SessionStore) -> None:
     record = record_session(store, reps_per_side=1)
     assert store.find_session(str(record.id)).uuid == record.uuid
@@ -192,6 +195,7 @@ def test_session_lookup_by_id_uuid_and_prefix(store: SessionStore) -> None:
     assert json.loads(json.dumps(record.to_dict()))["uuid"] == record.uuid
 
 
+@pytest.mark.both_engines
 def test_a_uuid_prefix_made_only_of_digits_is_still_found(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid
 
