@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from datetime import date
 from typing import Any
 
 from sensorapp.clinic.prescription import Prescription
@@ -28,14 +27,9 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def register(sub: Any) -> None:
+    from . import iso_date
+
     p = sub.add_parser(
         "prescribe",
         help="set a patient's prescription: reps, hold, rest, first side, sessions a day, target band",

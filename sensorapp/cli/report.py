@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,9 @@ from sensorapp.storage.errors import StorageError
 from .sessions import add_data_dir_argument, open_store_from_args
 
 
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def register(sub: Any) -> None:
+    from . import iso_date
+
     p = sub.add_parser(
         "report",
         help="a PDF report for the therapist: one session, or a patient's progress over a period",
