@@ -15,7 +15,7 @@ from typing import Any
 
 from sensorapp.storage.errors import StorageError
 
-from .sessions import add_data_dir_argument, open_store_from_args
+from .sessions import add_data_dir_argument, open_store_from_args, resolve_patient_from_args
 
 
 def add_thresholds_argument(parser: argparse.ArgumentParser) -> None:
@@ -66,10 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     store = open_store_from_args(args)
     try:
-        try:
-            patient = store.resolve_patient(args.patient)
-        except StorageError as exc:
-            fail(str(exc))
+        patient = resolve_patient_from_args(store, args.patient)
         thresholds = thresholds_from_args(args, store)
         recorded: dict[str, Any] | None = None
         if args.accept or args.dismiss:

@@ -10,7 +10,7 @@ from typing import Any
 from sensorapp.clinic.prescription import Prescription
 from sensorapp.storage.errors import StorageError
 
-from .sessions import add_data_dir_argument, open_store_from_args
+from .sessions import add_data_dir_argument, open_store_from_args, resolve_patient_from_args
 
 
 def whole_number(text: str) -> int:
@@ -89,10 +89,7 @@ def run(args: argparse.Namespace) -> int:
         fail("--history only lists; give the new values without it", EXIT_USAGE)
     store = open_store_from_args(args)
     try:
-        try:
-            patient = store.resolve_patient(args.patient)
-        except StorageError as exc:
-            fail(str(exc))
+        patient = resolve_patient_from_args(store, args.patient)
         if args.history:
             history = store.prescription_history(patient.id)
             if args.json:

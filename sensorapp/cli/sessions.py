@@ -50,6 +50,16 @@ def open_store_from_args(args: argparse.Namespace) -> Any:
         fail(str(exc))
 
 
+def resolve_patient_from_args(store: Any, ref: str) -> Any:
+    """The patient ``ref`` names (an id, an external id or a unique name); an unknown or ambiguous one is a one-line CLI error."""
+    from . import fail
+
+    try:
+        return store.resolve_patient(ref)
+    except StorageError as exc:
+        fail(str(exc))
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "sessions",
@@ -74,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         patient_id = None
         if args.patient is not None:
-            try:
-                patient_id = store.resolve_patient(args.patient).id
-            except StorageError as exc:
-                fail(str(exc))
+            patient_id = resolve_patient_from_args(store, args.patient).id
         elif args.adherence:
             fail("--adherence needs --patient REF", 2)
         for message in store.recovery_errors:
