@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -181,6 +182,20 @@ def _detail_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
+def _save_and_print(store: Any, save: Callable[[], Patient], as_json: bool) -> int:
+    """Runs ``save`` (an add or an update) and prints the saved patient; a rejected value or a store error is one line."""
+    from . import EXIT_USAGE, fail
+
+    try:
+        patient = save()
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except StorageError as exc:
+        fail(str(exc))
+    _print_patient(store, patient, as_json)
+    return 0
+
+
 def _print_patient(store: Any, patient: Patient, as_json: bool) -> None:
     if as_json:
         today = datetime.now(UTC).astimezone().date()
@@ -190,19 +205,10 @@ def _print_patient(store: Any, patient: Patient, as_json: bool) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from . import EXIT_USAGE, fail
-
     store = open_store_from_args(args)
     try:
         kwargs = _detail_kwargs(args)
-        try:
-            patient = store.add_patient(kwargs.pop("name"), **kwargs)
-        except ValueError as exc:
-            fail(str(exc), EXIT_USAGE)
-        except StorageError as exc:
-            fail(str(exc))
-        _print_patient(store, patient, args.json)
-        return 0
+        return _save_and_print(store, lambda: store.add_patient(kwargs.pop("name"), **kwargs), args.json)
     finally:
         store.close()
 
@@ -217,13 +223,8 @@ def run_edit(args: argparse.Namespace) -> int:
             kwargs["archived"] = args.archived
         if not kwargs:
             fail("nothing to change: give at least one of the options (see sensorapp patients edit --help)", EXIT_USAGE)
-        try:
-            patient = store.update_patient(store.resolve_patient(args.patient).id, **kwargs)
-        except ValueError as exc:
-            fail(str(exc), EXIT_USAGE)
-        except StorageError as exc:
-            fail(str(exc))
-        _print_patient(store, patient, args.json)
-        return 0
+        return _save_and_print(
+            store, lambda: store.update_patient(store.resolve_patient(args.patient).id, **kwargs), args.json
+        )
     finally:
         store.close()
