@@ -56,13 +56,12 @@ def facts_from_record(record: SessionRecord) -> SessionFacts:
     point = trend_point(record)
     sides = record.side_summaries()
     reps = {name: int(s.get("reps") or 0) for name, s in sides.items()}
-    met = sum(int(s.get("reps_target_met") or 0) for s in sides.values())
     return SessionFacts(
         session_id=record.id,
         started_at=record.started_at,
         ended=record.ended_at is not None,
         reps=reps,
-        reps_target_met=met,
+        reps_target_met=record.reps_target_met,
         plateau_n={s: point.plateau_n.get(s) for s in SIDES},
         lsi_pct=point.lsi_pct,
         lsi_low_pct=point.lsi_low_pct,

@@ -282,7 +282,6 @@ def _build(
 def session_row(record: SessionRecord, *, body_mass_kg: float | None, lever_arm_m: float | None) -> SessionRow:
     """The table line of one session, from its stored summary; N/kg and N·m/kg from the patient's details."""
     point = trend_point(record)
-    sides = record.side_summaries()
     per_kg: dict[str, float | None] = {}
     torque_per_kg: dict[str, float | None] = {}
     for s in SIDES:
@@ -297,7 +296,7 @@ def session_row(record: SessionRecord, *, body_mass_kg: float | None, lever_arm_
         reps=dict(point.reps),
         reps_unsided=record.rep_count - sum(point.reps.values()),
         reps_prescribed=int(prescribed) if isinstance(prescribed, int) and not isinstance(prescribed, bool) else None,
-        holds_met=sum(int(v.get("reps_target_met") or 0) for v in sides.values()),
+        holds_met=record.reps_target_met,
         holds_total=record.rep_count,
         plateau_n={s: (None if v is None else float(v)) for s, v in point.plateau_n.items()},
         plateau_n_per_kg=per_kg,

@@ -164,6 +164,11 @@ class SessionRecord:
     def rep_count(self) -> int:
         return sum(int(s.get("reps") or 0) for s in self.side_summaries().values())
 
+    @property
+    def reps_target_met(self) -> int:
+        """Holds that reached the target, over every side (as ``rep_count`` counts the reps)."""
+        return sum(int(s.get("reps_target_met") or 0) for s in self.side_summaries().values())
+
     def to_dict(self) -> dict[str, Any]:
         """The ``sessions --json`` entry: identity, patient, times, state, per-side summaries, symmetry."""
         sides = {
