@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from sensorapp.clinic.prescription import Prescription
 from sensorapp.settings import Settings
 from sensorapp.simulation.patient import PatientProfile
+from sensorapp.storage.store import SessionStore
 from sensorapp.ui.controller import AppController
 from sensorapp.ui.main_window import MainWindow
 from sensorapp.ui.pain_prompt import QUESTION, PainPrompt
@@ -23,19 +24,20 @@ from sensorapp.ui.patients_screen import PatientDialog, PrescriptionDialog
 pytestmark = pytest.mark.gui
 
 
-def open_window(tmp_path: Path, **controller_options: object) -> tuple[MainWindow, AppController]:
+def open_window(tmp_path: Path, **controller_options: object) -> tuple[MainWindow, AppController, SessionStore]:
+    """The main window on a fresh store in ``tmp_path``, its controller, and that store."""
     controller = AppController(None, **controller_options)  # type: ignore[arg-type]
     controller.open_store(str(tmp_path / "data"))
+    store = controller.store
+    assert store is not None
     window = MainWindow(controller)
     window.resize(1280, 820)
     window.show()
-    return window, controller
+    return window, controller, store
 
 
 def test_patient_is_created_edited_and_archived_through_the_dialog(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     window.show_patients()
     screen = window.patients_screen
     assert screen.isVisible() and screen.table.rowCount() == 0
@@ -109,9 +111,7 @@ def test_patient_is_created_edited_and_archived_through_the_dialog(qapp: QApplic
 
 
 def test_prescription_editor_saves_a_new_row_each_time_and_refuses_a_bad_band(qapp: QApplication, tmp_path: Path) -> None:
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     patient = store.add_patient("Chloe Dubois", involved_side="right")
     window.show_patients()
     screen = window.patients_screen
@@ -186,9 +186,7 @@ def test_pain_prompt_takes_keys_0_to_9_the_10_button_and_skip(qapp: QApplication
 
 
 def test_a_setting_changed_after_picking_the_patient_is_what_the_session_uses(qapp: QApplication, tmp_path: Path) -> None:
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     eva = store.add_patient("Eva Novak", external_id="N-1")
     store.set_prescription(eva.id, Prescription(reps_per_side=4, hold_s=6.0, rest_s=8.0))
     window.show_session()
@@ -211,9 +209,7 @@ def test_a_setting_changed_after_picking_the_patient_is_what_the_session_uses(qa
 
 
 def test_the_search_box_finds_by_name_or_record_number_and_enter_opens_the_exercise(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     for name, record in (("Hana Ito", "H-100"), ("Hans Berg", "H-200"), ("Ivo Petrov", "X-300")):
         store.add_patient(name, external_id=record)
     window.show_patients()
@@ -239,9 +235,7 @@ def test_the_search_box_finds_by_name_or_record_number_and_enter_opens_the_exerc
 def test_a_bad_thresholds_file_leaves_the_flags_unchecked_and_the_list_working(qapp: QApplication, tmp_path: Path) -> None:
     from sensorapp.clinic.thresholds import USER_FILENAME
 
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     gil = store.add_patient("Gil Ramos", external_id="R-9")
     (Path(store.data_dir) / USER_FILENAME).write_text("{ not json", encoding="utf-8")
     window.show_patients()
@@ -254,9 +248,8 @@ def test_a_bad_thresholds_file_leaves_the_flags_unchecked_and_the_list_working(q
 
 
 def test_keyboard_opens_the_patients_screen_and_its_editors_only_there(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    window, controller = open_window(tmp_path)
-    assert controller.store is not None
-    controller.store.add_patient("Fay Olsen")
+    window, controller, store = open_window(tmp_path)
+    store.add_patient("Fay Olsen")
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts go to the active window
     window.show_history()
@@ -300,12 +293,10 @@ def test_a_session_for_a_patient_with_3_reps_per_side_runs_3_plus_3_stores_the_s
 ) -> None:
     # The virtual patient does what this prescription asks (3 reps a side, right side first).
     profile = PatientProfile(seed=5, reps_per_side=3, first_side="right", start_rest_s=3.0, turnover_s=12.0)
-    window, controller = open_window(
+    window, controller, store = open_window(
         tmp_path, simulation_speed=SPEED, simulation_seed=5, simulation_extra={"max_step_s": VIRTUAL_STEP_S, "patient": profile}
     )
     controller.pain_prompts = True
-    store = controller.store
-    assert store is not None
     store.add_patient("Someone Else")
     dana = store.add_patient("Dana Smit", external_id="MRN-7", involved_side="right")
     stored = store.set_prescription(dana.id, Prescription(reps_per_side=3, hold_s=6.0, rest_s=8.0, first_side="right", sessions_per_day=2))
@@ -389,9 +380,7 @@ def test_flags_show_in_the_list_and_pending_advice_is_accepted_or_dismissed_with
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    window, controller = open_window(tmp_path)
-    store = controller.store
-    assert store is not None
+    window, controller, store = open_window(tmp_path)
     now = datetime.now(UTC).replace(microsecond=0)
     ready = store.add_patient("Cleo Martin", involved_side="left")
     prescribed = store.set_prescription(ready.id, Prescription(sessions_per_day=1))
