@@ -12,9 +12,9 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sensorapp import __version__
 from sensorapp.storage.paths import DATA_DIR_ENV
@@ -80,6 +80,11 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def given_options(args: argparse.Namespace, option_keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The options given on the command line (not None), under their keyword names: ``(option, key)`` pairs."""
+    return {key: getattr(args, option) for option, key in option_keys if getattr(args, option) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:

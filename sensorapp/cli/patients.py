@@ -164,19 +164,20 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _detail_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The details given on the command line, as store keyword arguments (absent options are left out)."""
-    given: dict[str, Any] = {}
-    for option, key in (
-        ("name", "name"),
-        ("external_id", "external_id"),
-        ("body_mass", "body_mass_kg"),
-        ("lever_arm", "lever_arm_m"),
-        ("birth_year", "birth_year"),
-        ("sex", "sex"),
-        ("notes", "notes"),
-    ):
-        value = getattr(args, option)
-        if value is not None:
-            given[key] = value
+    from . import given_options
+
+    given = given_options(
+        args,
+        (
+            ("name", "name"),
+            ("external_id", "external_id"),
+            ("body_mass", "body_mass_kg"),
+            ("lever_arm", "lever_arm_m"),
+            ("birth_year", "birth_year"),
+            ("sex", "sex"),
+            ("notes", "notes"),
+        ),
+    )
     if args.involved is not None:
         given["involved_side"] = None if args.involved == "none" else args.involved
     return given

@@ -56,17 +56,19 @@ def register(sub: Any) -> None:
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for option, key in (
-        ("reps", "reps_per_side"),
-        ("hold", "hold_s"),
-        ("rest", "rest_s"),
-        ("first_side", "first_side"),
-        ("sessions_per_day", "sessions_per_day"),
-        ("start", "start_date"),
-    ):
-        if getattr(args, option) is not None:
-            changes[key] = getattr(args, option)
+    from . import given_options
+
+    changes = given_options(
+        args,
+        (
+            ("reps", "reps_per_side"),
+            ("hold", "hold_s"),
+            ("rest", "rest_s"),
+            ("first_side", "first_side"),
+            ("sessions_per_day", "sessions_per_day"),
+            ("start", "start_date"),
+        ),
+    )
     if args.target_percent is not None:
         changes.update(target_kind="percent_of_best", target_low=args.target_percent[0], target_high=args.target_percent[1])
     elif args.target_newtons is not None:
