@@ -342,6 +342,7 @@ class AppController(QObject):
 
     def apply_settings(self) -> None:
         """The settings dialog changed something: save, and let the screens redraw in the new units and text size."""
+        self.pain_prompts = self.persist_settings and self.settings.pain_prompts
         self.save_settings()
         self.settings_changed.emit()
 

@@ -1,4 +1,4 @@
-"""Settings: units shown, sound on/off and volume, large text. Saved in the config folder
+"""Settings: units shown, sound on/off and volume, large text, the pain question. Saved in the config folder
 (sensorapp/settings.py) when OK is pressed; Cancel or Esc changes nothing."""
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class SettingsDialog(QDialog):
         self.test_sound.clicked.connect(self._play_test)
         self.large_text = QCheckBox("Large text and high contrast")
         self.large_text.setChecked(settings.large_text)
+        self.pain_prompts = QCheckBox("Ask about hip pain (0-10) before and after each session")
+        self.pain_prompts.setChecked(settings.pain_prompts)
         form = QFormLayout()
         form.addRow("Force shown in", self.units)
         form.addRow("Sound", self.sound_on)
@@ -63,6 +65,7 @@ class SettingsDialog(QDialog):
         volume_row.addWidget(self.test_sound)
         form.addRow("Volume", volume_row)
         form.addRow("Text", self.large_text)
+        form.addRow("Pain", self.pain_prompts)
         note = theme.named(QLabel("Forces are stored in newtons whatever is shown. Settings are kept in:\n" + str(settings.path or "memory only")), "muted")
         note.setWordWrap(True)
         note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -78,6 +81,7 @@ class SettingsDialog(QDialog):
         self.setTabOrder(self.sound_on, self.volume)
         self.setTabOrder(self.volume, self.test_sound)
         self.setTabOrder(self.test_sound, self.large_text)
+        self.setTabOrder(self.large_text, self.pain_prompts)
         self.units.setFocus()
         theme.name_controls(self)
 
@@ -90,9 +94,10 @@ class SettingsDialog(QDialog):
 
     def apply_to(self, settings: Settings) -> bool:
         """Copy the dialog's choices into ``settings``; True if anything changed."""
-        before = (settings.units, settings.sound_on, settings.volume_pct, settings.large_text)
+        before = (settings.units, settings.sound_on, settings.volume_pct, settings.large_text, settings.pain_prompts)
         settings.units = str(self.units.currentData())
         settings.sound_on = self.sound_on.isChecked()
         settings.volume_pct = int(self.volume.value())
         settings.large_text = self.large_text.isChecked()
-        return before != (settings.units, settings.sound_on, settings.volume_pct, settings.large_text)
+        settings.pain_prompts = self.pain_prompts.isChecked()
+        return before != (settings.units, settings.sound_on, settings.volume_pct, settings.large_text, settings.pain_prompts)

@@ -280,10 +280,13 @@ def test_settings_dialog_saves_and_the_screens_show_the_chosen_unit(qapp: QAppli
         dialog.units.setCurrentIndex(dialog.units.findData("kgf"))
         dialog.volume.setValue(40)
         dialog.sound_on.setChecked(False)
+        assert controller.pain_prompts is True
+        dialog.pain_prompts.setChecked(False)
         assert dialog.apply_to(settings) is True
         controller.apply_settings()
         saved = Settings.load(tmp_path / "settings.json")
-        assert (saved.units, saved.volume_pct, saved.sound_on) == ("kgf", 40, False)
+        assert (saved.units, saved.volume_pct, saved.sound_on, saved.pain_prompts) == ("kgf", 40, False, False)
+        assert controller.pain_prompts is False  # the next session asks nothing
         assert (w.session_screen.sound.sound_on, w.session_screen.sound.volume_pct) == (False, 40)
         w.session_screen.refresh()
         assert w.session_screen.force_label.text() == "10.0 kgf"
