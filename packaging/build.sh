@@ -90,8 +90,8 @@ Maintainer: The sensorapp developers <sensorapp@users.noreply.github.com>
 Installed-Size: $installed_kb
 Section: science
 Priority: optional
-Depends: libc6 (>= 2.28), libgl1, libegl1, libxcb1, libwayland-client0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libasound2
-Recommends: libwayland-cursor0, libwayland-egl1, bluez
+Depends: libc6 (>= 2.28), libgl1, libegl1, libxcb1, libwayland-client0, libasound2
+Recommends: libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libwayland-cursor0, libwayland-egl1, bluez
 Suggests: libgtk-3-0
 Description: guided isometric hip holds with a Bluetooth load-cell belt
  Desktop companion for a BLE load cell in an ankle belt: guides the patient through
