@@ -101,6 +101,9 @@ def pain_text(before: int | None, after: int | None) -> str:
     return f"{dash if before is None else before} \u2192 {dash if after is None else after}"
 
 
+LSI_LABEL_WORDS_MIN_PX = 420  # below this plot width the 85/90 % lines are labelled with their numbers only
+
+
 class HistoryScreen(QWidget):
     open_session_requested = Signal(int)
 
@@ -334,7 +337,10 @@ class HistoryScreen(QWidget):
             finite_low = lsi.low_pct[np.isfinite(lsi.low_pct)]
             if finite_low.size:
                 low_pct = min(low_pct, float(np.min(finite_low)) - 5.0)
+        # A narrow plot (a 1024 px screen) gets the numbers only: the words would run past its right edge.
+        wide = self.lsi.width() >= LSI_LABEL_WORDS_MIN_PX
         for level, colour, words in ((90, theme.GREEN, "90 %: normal above"), (85, theme.VERMILLION, "85 %: asymmetric below")):
+            words = words if wide else words.split(":")[0]
             line = pg.InfiniteLine(
                 pos=level, angle=0, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                 label=words, labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)] if level == 90 else [(0, 0), (0, 0)]},

@@ -263,6 +263,11 @@ def main() -> int:
         no_overlaps(label, hs, ["patient", "adherence_label", "table", "trend", "lsi", "open_button", "import_button"])
         widths = [table.columnWidth(c) for c in range(table.columnCount())]
         print(f"# {label}: table {table.width()} min {table.minimumWidth()} columns {widths}", file=sys.stderr)
+        view = hs.lsi.getPlotItem().getViewBox().sceneBoundingRect()
+        for item in hs.lsi.getPlotItem().items:
+            tag = getattr(item, "label", None)  # the 85/90 % reference lines' labels
+            if tag is not None and tag.isVisible() and tag.sceneBoundingRect().right() > view.right() + 1:
+                problems.append(f"{label}: the LSI line label {tag.toPlainText()!r} runs past the plot's right edge")
         for plot in ("trend", "lsi"):
             if getattr(hs, plot).width() < 0.3 * window.width():
                 problems.append(f"{label}: the {plot} plot is only {getattr(hs, plot).width()} px wide")
