@@ -197,6 +197,7 @@ class HistoryScreen(QWidget):
         # Sessions recorded in other rooms (a shared PostgreSQL store) or by `sensorapp record` appear
         # without a click: while the screen is shown, a cheap query every few seconds says whether to redraw.
         self._seen_change: tuple[object, ...] | None = None
+        self._lsi_lines: list[tuple[pg.InfiniteLine, str]] = []
         self.change_poll = QTimer(self)
         self.change_poll.setInterval(CHANGE_POLL_MS)
         self.change_poll.timeout.connect(self.poll_changes)
@@ -207,6 +208,16 @@ class HistoryScreen(QWidget):
         self.refresh()
         self.change_poll.start()
         super().showEvent(event)  # type: ignore[arg-type]
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._label_lsi_lines()
+
+    def _label_lsi_lines(self) -> None:
+        """A narrow plot (a 1024 px screen) labels the 85/90 % lines with their numbers only: the words would run past its edge."""
+        wide = self.lsi.width() >= LSI_LABEL_WORDS_MIN_PX
+        for line, words in self._lsi_lines:
+            line.label.setFormat(words if wide else words.split(":")[0])
 
     def hideEvent(self, event: object) -> None:
         self.change_poll.stop()
@@ -337,15 +348,15 @@ class HistoryScreen(QWidget):
             finite_low = lsi.low_pct[np.isfinite(lsi.low_pct)]
             if finite_low.size:
                 low_pct = min(low_pct, float(np.min(finite_low)) - 5.0)
-        # A narrow plot (a 1024 px screen) gets the numbers only: the words would run past its right edge.
-        wide = self.lsi.width() >= LSI_LABEL_WORDS_MIN_PX
+        self._lsi_lines = []
         for level, colour, words in ((90, theme.GREEN, "90 %: normal above"), (85, theme.VERMILLION, "85 %: asymmetric below")):
-            words = words if wide else words.split(":")[0]
             line = pg.InfiniteLine(
                 pos=level, angle=0, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                 label=words, labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)] if level == 90 else [(0, 0), (0, 0)]},
             )  # fmt: skip
             self.lsi.addItem(line)
+            self._lsi_lines.append((line, words))
+        self._label_lsi_lines()
         x_lo, x_hi = time_range(np.concatenate(times) if times else np.empty(0))
         self.trend.setXRange(x_lo, x_hi, padding=0)
         self.trend.setYRange(0.0, max(50.0, top_n * 1.25), padding=0)
