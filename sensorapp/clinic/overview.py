@@ -88,14 +88,18 @@ def patient_overview(
     today: date | None = None,
     tz: tzinfo | None = None,
     thresholds: Thresholds | None = None,
+    records: Sequence[SessionRecord] | None = None,
 ) -> PatientOverview:
     """Last session, flags and pending advice of ``patient`` as of ``today`` (default: today, local).
+
+    ``records``: the patient's sessions (``store.sessions(patient.id)``) when the caller has read them already.
 
     ``thresholds`` default to the store's (``thresholds_for_data_dir``); a bad user file raises ThresholdsError.
     """
     th = thresholds or thresholds_for_data_dir(store.data_dir)
     today = today or local_day(datetime.now().astimezone(), tz)
-    records = store.sessions(patient.id)
+    if records is None:
+        records = store.sessions(patient.id)
     facts: list[SessionFacts] = [facts_from_record(r) for r in records]
     prescription = store.prescription(patient.id)
     flags = evaluate_flags(

@@ -198,9 +198,10 @@ def build_patient_report(
     """A patient's progress over local days ``date_from``..``date_to`` (inclusive; default: all their sessions)."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise ReportError(f"--from {date_from.isoformat()} is after --to {date_to.isoformat()}")
+    patient_records = store.sessions(patient.id)
     records = [
         r
-        for r in store.sessions(patient.id)
+        for r in patient_records
         if r.ended_at is not None
         and (date_from is None or local_day(r.started_at, tz) >= date_from)
         and (date_to is None or local_day(r.started_at, tz) <= date_to)
@@ -212,7 +213,9 @@ def build_patient_report(
         raise ReportError(f"patient {patient.name!r} (id {patient.id}) has no ended sessions{span}; nothing to report")
     first = date_from or local_day(records[0].started_at, tz)
     last = date_to or local_day(records[-1].started_at, tz)
-    return _build(store, patient, records, first, last, title="Progress report", tz=tz, now=now, name=patient.name)
+    return _build(
+        store, patient, records, first, last, title="Progress report", tz=tz, now=now, name=patient.name, patient_records=patient_records
+    )
 
 
 def _build(
@@ -227,7 +230,11 @@ def _build(
     now: datetime | None,
     name: str | None,
     session_prescription: bool = False,
+    patient_records: Sequence[SessionRecord] | None = None,
 ) -> Report:
+    """``patient_records``: all of the patient's sessions if the caller has read them (adherence and the flags judge those)."""
+    if patient is not None and patient_records is None:
+        patient_records = store.sessions(patient.id)  # read once here, not again by adherence and the overview
     mass = patient.body_mass_kg if patient else None
     lever = patient.lever_arm_m if patient else None
     rows = tuple(session_row(r, body_mass_kg=mass, lever_arm_m=lever) for r in records)
@@ -249,14 +256,21 @@ def _build(
         generated_at=(now or datetime.now().astimezone()),
         title=title,
     )
-    flags, advice, criteria, not_assessed = _flags_and_advice(store, patient, (now or datetime.now().astimezone()).date(), tz)
+    flags, advice, criteria, not_assessed = _flags_and_advice(store, patient, (now or datetime.now().astimezone()).date(), tz, patient_records)
     adherence_text = None
     if patient is not None and len(records) > 1:
         # Judged against the prescription in force when there is one, else the app's default of 2-3 a day.
         current = store.prescription(patient.id)
         per_day = PRESCRIBED_SESSIONS_PER_DAY if current is None else (current.sessions_per_day, current.sessions_per_day)
         adh = adherence(
-            store, patient.id, first_day=first, last_day=last, tz=tz, today=(now.date() if now else None), prescribed_per_day=per_day
+            store,
+            patient.id,
+            first_day=first,
+            last_day=last,
+            tz=tz,
+            today=(now.date() if now else None),
+            prescribed_per_day=per_day,
+            records=patient_records,
         )
         if adh.fraction_days_met is not None and adh.mean_sessions_per_day is not None:
             judged = len(adh.judged_days)
@@ -378,13 +392,13 @@ def _prescription_lines(store: SessionStore, patient: Patient | None, latest: Se
 
 
 def _flags_and_advice(
-    store: SessionStore, patient: Patient | None, today: date | None, tz: tzinfo | None
+    store: SessionStore, patient: Patient | None, today: date | None, tz: tzinfo | None, records: Sequence[SessionRecord] | None = None
 ) -> tuple[tuple[ReportFlag, ...] | None, ReportAdvice | None, tuple[ReportCriterion, ...], str | None]:
     """Flags, pending advice and the progression rule's criteria as the patient list shows them (None: not assessed, and why)."""
     if patient is None:
         return None, None, (), "the session has no patient"
     try:
-        overview = patient_overview(store, patient, today=today, tz=tz)
+        overview = patient_overview(store, patient, today=today, tz=tz, records=records)
     except ThresholdsError as exc:
         return None, None, (), f"the clinic thresholds file is not valid ({exc})"
     flags = tuple(ReportFlag(f.code, f.text, f.severity) for f in overview.flags)

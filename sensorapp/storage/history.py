@@ -9,6 +9,7 @@ of hundreds of sessions loads without touching the raw samples.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -254,8 +255,11 @@ def adherence(
     today: date | None = None,
     prescribed_per_day: tuple[int, int] = PRESCRIBED_SESSIONS_PER_DAY,
     tz: tzinfo | None = None,
+    records: Sequence[SessionRecord] | None = None,
 ) -> Adherence:
     """Sessions per local day from ``first_day`` (default: the first session's day) to ``last_day`` (default: today).
+
+    ``records``: the patient's sessions (``store.sessions(patient_id)``) when the caller has read them already.
 
     A session counts when it has ended and at least one rep was found in it
     (an interrupted session with reps counts; an empty one does not). Every
@@ -267,7 +271,8 @@ def adherence(
     if not 0 < lo <= hi:
         raise ValueError(f"prescribed_per_day must be (min, max) with 0 < min <= max, got {prescribed_per_day!r}")
     today = today or local_day(datetime.now().astimezone(), tz)
-    records = store.sessions(patient_id)
+    if records is None:
+        records = store.sessions(patient_id)
     by_day: dict[date, list[SessionRecord]] = {}
     for r in records:
         by_day.setdefault(local_day(r.started_at, tz), []).append(r)
