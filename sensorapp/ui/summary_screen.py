@@ -212,7 +212,7 @@ class SummaryScreen(QWidget):
         """Show forces in ``unit``; the summary on screen is redrawn in it."""
         self.unit = unit
         if self.summary is not None and self._csv_exporter is not None:
-            self.show_summary(self.summary, self.status.text(), self._csv_exporter, self.bundle_exporter)
+            self.show_summary(self.summary, self.status.text(), self._csv_exporter, self.bundle_exporter, self.report_writer)
 
     def _draw_bars(self, summary: SessionSummary) -> None:
         self.bars.clear()

@@ -71,6 +71,8 @@ def test_history_and_summary_buttons_save_the_report(
     window.show_stored_session(records[2].id)
     summary = window.summary_screen
     assert summary.report_button.isEnabled()
+    summary.set_unit(window.controller.settings.unit())  # a settings change redraws the summary: the report stays on
+    assert summary.report_button.isEnabled()
     chosen = tmp_path / "one.pdf"
     monkeypatch.setattr("sensorapp.ui.summary_screen.QFileDialog.getSaveFileName", lambda *a, **k: (str(chosen), "PDF files (*.pdf)"))
     summary.report_button.click()
