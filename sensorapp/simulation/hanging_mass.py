@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STANDARD_GRAVITY = 9.80665
+from calibration.units import STANDARD_GRAVITY
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,9 @@ class VirtualBelt:
     def disconnect(self, now_us: int) -> None:
         """Link gone: a real belt stops streaming and abandons a running tare."""
         self.advance(now_us)
+        self._drop_link()
+
+    def _drop_link(self) -> None:
         self.connected = False
         self._stream = None
         self._tare = None
@@ -250,11 +253,7 @@ class VirtualBelt:
 
     def power_cycle(self) -> None:
         """Switch the belt off and on: the link and any tare in RAM are gone, the flash calibration is back (SPEC 5.2)."""
-        self.connected = False
-        self._stream = None
-        self._tare = None
-        self.state = BeltState.IDLE
-        self.rate_hz = 0
+        self._drop_link()
         if self.persisted_calibration is not None:
             self.stored_calibration = self.persisted_calibration
 

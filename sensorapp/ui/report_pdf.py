@@ -37,6 +37,7 @@ from PySide6.QtGui import (
 )
 
 from sensorapp.reporting.model import Report, SessionRow, TraceRep, build_session_report
+from sensorapp.signal.symmetry import AMBER_MIN_LSI_PCT, GREEN_MIN_LSI_PCT
 from sensorapp.storage.atomic import atomic_file
 from sensorapp.storage.store import SessionStore
 
@@ -597,7 +598,8 @@ class _ReportLayout:
         area = self.plot_area(height, right_mm=10.0)
         if self.painter is not None:
             # The bands as faint zones behind everything: normal (>= 90 %), borderline (85-90 %), asymmetric (< 85 %).
-            for lo, hi, band in ((90.0, y_range[1], "green"), (85.0, 90.0, "amber"), (y_range[0], 85.0, "red")):
+            bands = ((GREEN_MIN_LSI_PCT, y_range[1], "green"), (AMBER_MIN_LSI_PCT, GREEN_MIN_LSI_PCT, "amber"), (y_range[0], AMBER_MIN_LSI_PCT, "red"))
+            for lo, hi, band in bands:
                 if hi > lo:
                     zone = QColor(BAND_COLOURS[band])
                     zone.setAlpha(22)
@@ -613,13 +615,13 @@ class _ReportLayout:
                 path.addPolygon(QPolygonF(upper + lower[::-1]))
                 path.closeSubpath()
                 self.painter.fillPath(path, QColor(0, 114, 178, 45))
-            for level, colour in ((90.0, BAND_COLOURS["green"]), (85.0, BAND_COLOURS["red"])):
+            for level, colour in ((GREEN_MIN_LSI_PCT, BAND_COLOURS["green"]), (AMBER_MIN_LSI_PCT, BAND_COLOURS["red"])):
                 pen = QPen(QColor(colour), self.mm(0.35))
                 pen.setStyle(Qt.PenStyle.DashLine)
                 self.painter.setPen(pen)
                 y = self.sy(area, y_range, level)
                 self.painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-        for level, colour in ((90.0, BAND_COLOURS["green"]), (85.0, BAND_COLOURS["red"])):
+        for level, colour in ((GREEN_MIN_LSI_PCT, BAND_COLOURS["green"]), (AMBER_MIN_LSI_PCT, BAND_COLOURS["red"])):
             y = self.sy(area, y_range, level)
             self.text(area.right() + self.mm(1), y - self.line_h(SMALL_PT) / 2, self.mm(9), f"{level:g} %", SMALL_PT, colour=QColor(colour))
         self.polyline(area, x_range, y_range, t, lsi, "#1A1A1A", markers="circle" if t.size <= 90 else "")
