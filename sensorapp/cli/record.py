@@ -528,18 +528,12 @@ def _virtual_patient(args: argparse.Namespace, prescription: Any) -> Any:
 
 def _guided_session(prescription: Any) -> Any:
     """The GUI's session model for a two-sided recording: reps, hold, rest and first side from the prescription."""
-    from sensorapp.session.guided import ExerciseProtocol, GuidedSession
+    from sensorapp.session.guided import ExerciseProtocol, GuidedSession, protocol_from_prescription
 
     protocol = ExerciseProtocol(rest_s=10.0)  # SessionProtocol's default rest, what the store records without a prescription
     if prescription is not None:
-        band = (prescription.target_low, prescription.target_high) if prescription.target_kind == "percent_of_best" else None
-        protocol = ExerciseProtocol(  # ValueError for what the session model cannot run (e.g. more than 30 reps)
-            reps_per_side=prescription.reps_per_side,
-            hold_s=prescription.hold_s,
-            rest_s=prescription.rest_s,
-            first_side=prescription.first_side,
-            target_band_pct=band,
-        )
+        # ValueError for what the session model cannot run (e.g. more than 30 reps)
+        protocol = protocol_from_prescription(prescription, protocol)
     session = GuidedSession(protocol)
     session.start()  # headless: the patient starts when the recording does
     return session

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from sensorapp.signal import (
 )
 
 from .sample_log import SampleLog
+
+if TYPE_CHECKING:  # only for the annotation: the session model needs no store
+    from sensorapp.clinic.prescription import Prescription
 
 SIDES = ("left", "right")
 
@@ -411,3 +415,19 @@ class GuidedSession:
             body_mass_kg=body_mass_kg,
             lever_arm_m=lever_arm_m,
         )
+
+
+def protocol_from_prescription(prescription: Prescription, base: ExerciseProtocol) -> ExerciseProtocol:
+    """The guided session's protocol under a prescription: reps per side, hold, rest, first side and a
+    band in % of best; an absolute band (N) is not drawn by the guided session, so it keeps ``base``'s."""
+    band = base.target_band_pct
+    if prescription.target_kind == "percent_of_best" and prescription.target_low is not None and prescription.target_high is not None:
+        band = (float(prescription.target_low), float(prescription.target_high))
+    return replace(
+        base,
+        reps_per_side=prescription.reps_per_side,
+        hold_s=float(prescription.hold_s),
+        rest_s=float(prescription.rest_s),
+        first_side=prescription.first_side,
+        target_band_pct=band,
+    )

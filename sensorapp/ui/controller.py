@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -462,22 +461,6 @@ class AppController(QObject):
             return
         match = self.store.find_patients(name) if self.store is not None else []
         self._remember_patient(match[0].id if match else None, match[0].name if match else name)
-
-
-def protocol_from_prescription(prescription: Prescription, base: ExerciseProtocol) -> ExerciseProtocol:
-    """The guided session's protocol under a prescription: reps per side, hold, rest, first side and a
-    band in % of best; an absolute band (N) is not drawn by the guided session, so it keeps ``base``'s."""
-    band = base.target_band_pct
-    if prescription.target_kind == "percent_of_best" and prescription.target_low is not None and prescription.target_high is not None:
-        band = (float(prescription.target_low), float(prescription.target_high))
-    return replace(
-        base,
-        reps_per_side=prescription.reps_per_side,
-        hold_s=float(prescription.hold_s),
-        rest_s=float(prescription.rest_s),
-        first_side=prescription.first_side,
-        target_band_pct=band,
-    )
 
 
 def _int_or_none(value: object) -> int | None:

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView
+from sensorapp.session.guided import ExerciseProtocol, Phase, SessionView, protocol_from_prescription
 from sensorapp.storage import StorageError
 
 from . import theme
-from .controller import AppController, protocol_from_prescription
+from .controller import AppController
 from .force_units import force_text
 from .hold_dial import HoldDial
 from .live_plot import LiveForcePlot
