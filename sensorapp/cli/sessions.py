@@ -90,14 +90,9 @@ def run(args: argparse.Namespace) -> int:
         for message in store.recovery_errors:
             print(f"sensorapp: warning: {message}", file=sys.stderr)
         if args.adherence:
-            from sensorapp.storage.history import adherence
+            from sensorapp.storage.history import adherence, prescribed_per_day
 
-            prescription = store.prescription(patient_id) if patient_id is not None else None
-            if prescription is None:
-                result = adherence(store, patient_id)
-            else:
-                per_day = prescription.sessions_per_day
-                result = adherence(store, patient_id, prescribed_per_day=(per_day, per_day))
+            result = adherence(store, patient_id, prescribed_per_day=prescribed_per_day(store, patient_id))
             if args.json:
                 print(json.dumps(result.to_dict(), indent=2))
             else:

@@ -27,7 +27,7 @@ import numpy as np
 from sensorapp import __version__
 from sensorapp.clinic.overview import patient_overview
 from sensorapp.clinic.thresholds import ThresholdsError
-from sensorapp.storage.history import PRESCRIBED_SESSIONS_PER_DAY, adherence, local_day, trend_point
+from sensorapp.storage.history import adherence, local_day, prescribed_per_day, trend_point
 from sensorapp.storage.records import SIDES, Patient, SessionRecord
 from sensorapp.storage.store import SessionStore
 
@@ -260,8 +260,7 @@ def _build(
     adherence_text = None
     if patient is not None and len(records) > 1:
         # Judged against the prescription in force when there is one, else the app's default of 2-3 a day.
-        current = store.prescription(patient.id)
-        per_day = PRESCRIBED_SESSIONS_PER_DAY if current is None else (current.sessions_per_day, current.sessions_per_day)
+        per_day = prescribed_per_day(store, patient.id)
         adh = adherence(
             store,
             patient.id,

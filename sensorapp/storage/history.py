@@ -246,6 +246,13 @@ def local_day(moment: datetime, tz: tzinfo | None = None) -> date:
     return (moment.astimezone(tz) if tz is not None else moment.astimezone()).date()
 
 
+def prescribed_per_day(store: SessionStore, patient_id: int | None) -> tuple[int, int]:
+    """The (min, max) sessions a day the patient's adherence is judged against: their current
+    prescription's sessions a day, else the app's default (PRESCRIBED_SESSIONS_PER_DAY)."""
+    current = store.prescription(patient_id) if patient_id is not None else None
+    return PRESCRIBED_SESSIONS_PER_DAY if current is None else (current.sessions_per_day, current.sessions_per_day)
+
+
 def adherence(
     store: SessionStore,
     patient_id: int | None,

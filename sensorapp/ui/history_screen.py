@@ -27,7 +27,7 @@ from sensorapp.reporting import ReportError, build_patient_report, build_session
 from sensorapp.storage import StorageError
 from sensorapp.storage.bundle import import_bundle
 from sensorapp.storage.export import export_session
-from sensorapp.storage.history import Adherence, PatientTrend, adherence, patient_trend
+from sensorapp.storage.history import Adherence, PatientTrend, adherence, patient_trend, prescribed_per_day
 
 from . import theme
 from .controller import AppController
@@ -269,10 +269,8 @@ class HistoryScreen(QWidget):
         try:
             records = store.sessions(patient_id)
             trend = patient_trend(store, patient_id)
-            prescription = store.prescription(patient_id) if patient_id is not None else None
             # Judged against the patient's prescribed sessions a day, as `sessions --adherence` does.
-            per_day = (prescription.sessions_per_day,) * 2 if prescription is not None else None
-            adh = (adherence(store, patient_id, prescribed_per_day=per_day) if per_day else adherence(store, patient_id)) if records else None
+            adh = adherence(store, patient_id, prescribed_per_day=prescribed_per_day(store, patient_id), records=records) if records else None
         except StorageError as exc:
             self.status.setText(str(exc))
             return
